@@ -1,0 +1,81 @@
+"""The ``kafka-s3-sink`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, load_settings
+from .dotenv import DotEnvError
+from .kafka_io import BrokerError
+from .sink_task import ConnectorFailed
+from .store import StoreError
+
+log = logging.getLogger("kafka_s3_sink")
+
+EXIT_CONFIG = 2
+EXIT_FAILED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kafka-s3-sink",
+        description="Archive every message of a Kafka topic into S3, MinIO or a local directory.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="archive KAFKA_TOPIC until SIGINT/SIGTERM")
+    run.add_argument("--env-file", type=Path, help="settings file (default: ./.env)")
+    demo = commands.add_parser(
+        "demo", help="start a local broker, send sample messages, archive them to a folder"
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("kafka-s3-sink-demo"),
+        help="folder for the broker, the .env and the archive",
+    )
+    demo.add_argument("--messages", type=int, default=20)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        _setup_logging("INFO")
+        return run_demo(args.dir, args.messages)
+    return _run(args.env_file)
+
+
+def _run(env_file: Path | None) -> int:
+    try:
+        settings = load_settings(env_file)
+    except (ConfigError, DotEnvError) as error:
+        print(f"kafka-s3-sink: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    _setup_logging(settings["LOG_LEVEL"])
+    from .service import run_service
+
+    try:
+        asyncio.run(run_service(settings))
+    except (StoreError, BrokerError) as error:
+        log.error("cannot start: %s", error)
+        return EXIT_FAILED
+    except ConnectorFailed as error:
+        log.error("stopped on error: %s", error)
+        return EXIT_FAILED
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

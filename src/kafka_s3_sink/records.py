@@ -1,0 +1,26 @@
+"""The units that travel through the pipeline: a Kafka record in, objects to store out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One Kafka record, as the consumer delivered it."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None  # None when the broker reports no timestamp
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object to put in the store: its key and its exact bytes."""
+
+    key: str
+    body: bytes | memoryview

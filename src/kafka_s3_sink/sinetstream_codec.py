@@ -1,0 +1,98 @@
+"""Decoding of SINETStream messages (formats v2 and v3, unencrypted).
+
+The reference deployment's converter turns a record value into ``{tstamp, msg}``.  This
+module does the same from the bytes alone, so that a value it cannot read is reported with
+a precise reason instead of failing the whole pipeline.
+
+Layout (reference-deployment.md section 3)::
+
+    v3:  DF 03 00 00 | key version (2 bytes, big endian) | v2 bytes
+    v2:  C3 01 | fingerprint (8 bytes) | tstamp (zig-zag varint) | len (zig-zag varint) | msg
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+V3_MARKER = b"\xdf\x03\x00\x00"
+AVRO_SINGLE_OBJECT_MARKER = b"\xc3\x01"
+# The fingerprint the SINETStream libraries emit (one guide page misprints a byte).
+MESSAGE_SCHEMA_FINGERPRINT = b"\x1f\x9c\x0c\x91\xeb\x33\x66\x4f"
+_V2_HEADER = AVRO_SINGLE_OBJECT_MARKER + MESSAGE_SCHEMA_FINGERPRINT
+_V3_HEADER_LEN = len(V3_MARKER) + 2
+
+
+class UndecodableMessage(ValueError):
+    """The record value is not an unencrypted SINETStream message; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SinetStreamMessage:
+    """A decoded message: the writer's timestamp in microseconds (0 = not set) and payload."""
+
+    tstamp_us: int
+    msg: bytes | memoryview
+    format_version: int
+
+
+def decode(value: bytes | None) -> SinetStreamMessage:
+    """Decode one record value; raise :class:`UndecodableMessage` with the reason if it fails."""
+    if value is None:
+        raise UndecodableMessage("null value (tombstone): no SINETStream message to decode")
+    view = memoryview(value)
+    if view[: len(V3_MARKER)] == V3_MARKER and len(view) > _V3_HEADER_LEN:
+        key_version = int.from_bytes(view[len(V3_MARKER) : _V3_HEADER_LEN], "big")
+        if key_version != 0:
+            raise UndecodableMessage(
+                f"encrypted SINETStream v3 message (key version {key_version}): "
+                "it can be decoded only with the writer's key"
+            )
+        tstamp, msg = _decode_v2(view[_V3_HEADER_LEN:])
+        return SinetStreamMessage(tstamp, msg, 3)
+    tstamp, msg = _decode_v2(view)
+    return SinetStreamMessage(tstamp, msg, 2)
+
+
+def _decode_v2(view: memoryview) -> tuple[int, memoryview]:
+    header = bytes(view[: len(_V2_HEADER)])
+    if header[:2] != AVRO_SINGLE_OBJECT_MARKER:
+        raise UndecodableMessage(
+            f"not a SINETStream message: starts with {header[:4].hex(' ')}, "
+            "expected c3 01 (v2) or df 03 00 00 (v3)"
+        )
+    if len(header) < len(_V2_HEADER):
+        raise UndecodableMessage("truncated SINETStream message: header cut short")
+    if header[2:] != MESSAGE_SCHEMA_FINGERPRINT:
+        raise UndecodableMessage(
+            f"unknown Avro schema fingerprint {header[2:].hex(' ')}, "
+            f"expected {MESSAGE_SCHEMA_FINGERPRINT.hex(' ')}"
+        )
+    pos = len(_V2_HEADER)
+    tstamp, pos = _read_long(view, pos, "tstamp")
+    length, pos = _read_long(view, pos, "msg length")
+    if length < 0:
+        raise UndecodableMessage(f"corrupt SINETStream message: negative msg length {length}")
+    end = pos + length
+    if end > len(view):
+        raise UndecodableMessage(
+            f"truncated SINETStream message: msg declares {length} bytes, {len(view) - pos} present"
+        )
+    # Trailing bytes are ignored, as the SINETStream libraries themselves ignore them.
+    return tstamp, view[pos:end]
+
+
+def _read_long(view: memoryview, pos: int, field: str) -> tuple[int, int]:
+    """Read an Avro long: a zig-zag encoded base-128 varint of at most 10 bytes."""
+    result = 0
+    shift = 0
+    for index in range(pos, min(pos + 10, len(view))):
+        byte = view[index]
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return (result >> 1) ^ -(result & 1), index + 1
+        shift += 7
+    raise UndecodableMessage(f"truncated SINETStream message: {field} varint cut short")

@@ -1,0 +1,307 @@
+"""One connector at work: consume, render, upload concurrently, commit what is stored.
+
+    consumer.consume ─▶ renderer.render ─▶ store.put (many in flight) ─▶ consumer.commit
+                         (dead letter on                                  (only contiguous
+                          an undecodable value)                            stored offsets)
+
+Every call into the librdkafka consumer runs on one dedicated thread, so the event loop
+never blocks on Kafka and the consumer is never used from two threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from .deadletter import dead_letter_objects
+from .delivery import InflightBudget, PartitionProgress
+from .kafka_io import is_fatal, to_record
+from .records import Record, StoredObject
+from .rendering import RecordRenderer
+from .sinetstream_codec import UndecodableMessage
+from .store import ObjectStore, StoreError
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+_POLL_TIMEOUT_S = 0.2
+_MAX_BACKOFF_S = 30.0
+
+
+class ConnectorFailed(RuntimeError):
+    """The connector cannot go on (errors.tolerance=none, or a store that refuses us)."""
+
+
+@dataclass
+class TaskOptions:
+    topics: list[str]
+    dead_letter_prefix: str
+    tolerate_errors: bool
+    max_inflight_objects: int
+    max_inflight_bytes: int
+    commit_interval_s: float
+    shutdown_timeout_s: float
+
+
+@dataclass
+class TaskStats:
+    records: int = 0
+    bytes: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class SinkTask:
+    def __init__(
+        self,
+        name: str,
+        consumer_config: dict[str, Any],
+        renderer: RecordRenderer,
+        store: ObjectStore,
+        options: TaskOptions,
+    ) -> None:
+        self.name = name
+        self.renderer = renderer
+        self.store = store
+        self.options = options
+        self.stats = TaskStats()
+        self.failure: BaseException | None = None
+        self._consumer_config = consumer_config
+        self._consumer: Consumer | None = None
+        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{name}")
+        self._progress: dict[tuple[str, int], PartitionProgress] = {}
+        self._budget = InflightBudget(options.max_inflight_objects, options.max_inflight_bytes)
+        self._uploads: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_commit = time.monotonic()
+        self._last_retry_log = 0.0
+
+    # -- the main loop -------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._consumer = await self._in_kafka_thread(self._open_consumer)
+        log.info("%s: started, consuming %s", self.name, ", ".join(self.options.topics))
+        try:
+            while not stop.is_set() and self.failure is None:
+                messages = await self._in_kafka_thread(
+                    self._consumer.consume, _BATCH, _POLL_TIMEOUT_S
+                )
+                for message in messages:
+                    if self.failure is not None:
+                        break
+                    await self._dispatch(message)
+                if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
+                    await self._commit()
+        finally:
+            await self._shutdown()
+        if self.failure is not None:
+            raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
+
+    def _open_consumer(self) -> Consumer:
+        consumer = Consumer(self._consumer_config, logger=log)
+        consumer.subscribe(
+            self.options.topics,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        return consumer
+
+    async def _dispatch(self, message: Any) -> None:
+        error = message.error()
+        if error is not None:
+            self._on_consumer_error(error)
+            return
+        record = to_record(message)
+        try:
+            objects = [self.renderer.render(record)]
+        except UndecodableMessage as undecodable:
+            if not self.options.tolerate_errors:
+                self.failure = ConnectorFailed(
+                    f"cannot decode {record.topic}[{record.partition}]@{record.offset}: "
+                    f"{undecodable.reason} (errors.tolerance=none stops here; set "
+                    "ERRORS_TOLERANCE=all to keep such records under the dead-letter prefix)"
+                )
+                return
+            objects = dead_letter_objects(
+                self.options.dead_letter_prefix, record, undecodable.reason
+            )
+            self.stats.dead_letters += 1
+            log.warning(
+                "%s: %s[%d]@%d kept as a dead letter under %s/: %s",
+                self.name,
+                record.topic,
+                record.partition,
+                record.offset,
+                self.options.dead_letter_prefix,
+                undecodable.reason,
+            )
+        progress = self._progress.get((record.topic, record.partition))
+        if progress is None:  # a message of a partition revoked meanwhile: re-read later
+            return
+        size = sum(len(obj.body) for obj in objects)
+        await self._budget.acquire(size)
+        progress.started(record.offset)
+        upload = asyncio.create_task(self._store_record(record, objects, size, progress))
+        self._uploads.add(upload)
+        upload.add_done_callback(self._uploads.discard)
+
+    async def _store_record(
+        self, record: Record, objects: list[StoredObject], size: int, progress: PartitionProgress
+    ) -> None:
+        try:
+            for obj in objects:
+                await self._put_with_retry(obj)
+        except StoreError as error:
+            # Not stored and never will be without a person: stop, commit nothing past it.
+            self.failure = error
+            return
+        finally:
+            await self._budget.release(size)
+        progress.finished(record.offset)
+        self.stats.records += 1
+        self.stats.bytes += size
+
+    async def _put_with_retry(self, obj: StoredObject) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.store.put(obj.key, obj.body)
+                return
+            except StoreError as error:
+                if not error.transient:
+                    raise
+                self.stats.retries += 1
+                now = time.monotonic()
+                if now - self._last_retry_log > 10:
+                    self._last_retry_log = now
+                    log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_BACKOFF_S)
+
+    def _on_consumer_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if is_fatal(error):
+            self.failure = ConnectorFailed(f"Kafka error: {error.str()}")
+        else:
+            # librdkafka reconnects by itself (broker restart, leader change): just report.
+            log.warning("%s: Kafka: %s", self.name, error.str())
+
+    # -- commits and rebalances ------------------------------------------------------------
+
+    async def _commit(self) -> None:
+        self._last_commit = time.monotonic()
+        await self._in_kafka_thread(self._commit_now, None)
+
+    def _commit_now(self, partitions: list[TopicPartition] | None) -> None:
+        """Commit stored positions (of ``partitions`` only, if given); on the Kafka thread."""
+        chosen = (
+            self._progress.items()
+            if partitions is None
+            else [(key, self._progress[key]) for key in _keys(partitions) if key in self._progress]
+        )
+        offsets = []
+        for (topic, partition), progress in chosen:
+            position = progress.commit_due()
+            if position is not None:
+                offsets.append((TopicPartition(topic, partition, position), progress))
+        if not offsets or self._consumer is None:
+            return
+        try:
+            self._consumer.commit(offsets=[tp for tp, _ in offsets], asynchronous=False)
+        except Exception as error:  # the broker may be restarting: the next commit catches up
+            log.warning("%s: commit failed, will retry: %s", self.name, error)
+            return
+        for tp, progress in offsets:
+            progress.committed = tp.offset
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for key in _keys(partitions):
+            self._progress.setdefault(key, PartitionProgress())
+        log.info("%s: assigned %s", self.name, _describe(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Runs inside consume() on the Kafka thread while the event loop is free: let the
+        # revoked partitions' uploads finish, commit them, then give the partitions up.
+        if self._loop is not None and not self._loop.is_closed():
+            future = asyncio.run_coroutine_threadsafe(self._drain_uploads(), self._loop)
+            try:
+                future.result(self.options.shutdown_timeout_s)
+            except Exception:
+                log.warning("%s: uploads still running at revocation", self.name)
+        self._commit_now(partitions)
+        for key in _keys(partitions):
+            self._progress.pop(key, None)
+        log.info("%s: revoked %s", self.name, _describe(partitions))
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for key in _keys(partitions):
+            self._progress.pop(key, None)
+        log.warning("%s: lost %s (another member owns them now)", self.name, _describe(partitions))
+
+    async def _drain_uploads(self) -> None:
+        if self._uploads:
+            await asyncio.wait(set(self._uploads))
+
+    async def _shutdown(self) -> None:
+        try:
+            await asyncio.wait_for(self._drain_uploads(), self.options.shutdown_timeout_s)
+        except TimeoutError:
+            log.error(
+                "%s: %d uploads still running after %.0fs; their offsets are not committed "
+                "and will be read again at the next start",
+                self.name,
+                len(self._uploads),
+                self.options.shutdown_timeout_s,
+            )
+        for upload in set(self._uploads):
+            upload.cancel()
+        if self._consumer is not None:
+            await self._in_kafka_thread(self._commit_now, None)
+            await self._in_kafka_thread(self._consumer.close)
+        self._kafka_thread.shutdown(wait=False)
+        log.info(
+            "%s: stopped after %d records (%d dead letters)",
+            self.name,
+            self.stats.records,
+            self.stats.dead_letters,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _in_kafka_thread(self, function: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._kafka_thread, function, *args)
+
+    def lag(self) -> dict[str, int]:
+        """Messages not yet stored, per partition ("topic[p]"), from cached high watermarks."""
+        out: dict[str, int] = {}
+        if self._consumer is None:
+            return out
+        for (topic, partition), progress in list(self._progress.items()):
+            try:
+                _, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), cached=True
+                )
+            except Exception:
+                continue
+            if high >= 0 and progress.position is not None:
+                out[f"{topic}[{partition}]"] = max(0, high - progress.position)
+        return out
+
+
+def _keys(partitions: list[TopicPartition]) -> list[tuple[str, int]]:
+    return [(tp.topic, tp.partition) for tp in partitions]
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

@@ -1,0 +1,9 @@
+"""Object stores: one interface (``ObjectStore``), an S3 and a local-directory implementation."""
+
+from __future__ import annotations
+
+from .base import ObjectStore, StoreError
+from .local import LocalObjectStore
+from .s3 import S3ObjectStore, S3Settings
+
+__all__ = ["LocalObjectStore", "ObjectStore", "S3ObjectStore", "S3Settings", "StoreError"]
