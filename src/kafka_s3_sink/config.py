@@ -143,6 +143,14 @@ OPTIONS: tuple[Option, ...] = (
         "A missing bucket is then created at start-up",
     ),
     Option(
+        "S3_CREATE_BUCKET",
+        "",
+        "true or false",
+        "create a missing bucket at start-up; default: true when S3_ENDPOINT_URL is set "
+        "(the MinIO profile), false on AWS",
+        _choice("true", "false"),
+    ),
+    Option(
         "S3_OBJECT_EXTENSION",
         ".bin",
         "an extension such as .bin, .jpeg, .json",
@@ -271,6 +279,11 @@ class Settings:
         return self.values[key]
 
     @property
+    def create_bucket(self) -> bool:
+        explicit = self.values["S3_CREATE_BUCKET"]
+        return explicit == "true" if explicit else bool(self.values["S3_ENDPOINT_URL"])
+
+    @property
     def local_root(self) -> Path | None:
         url = self.values["STORE_URL"]
         return Path(urlsplit(url).path) if url.startswith("file:") else None
@@ -325,3 +338,21 @@ def load_settings(env_file: Path | None, environ: Mapping[str, str] | None = Non
     return parse_settings(
         {**from_file, **{k: v for k, v in environ.items() if k in OPTIONS_BY_KEY}}
     )
+
+
+def markdown_table() -> str:
+    """The settings table of the README, from ``OPTIONS`` (``python -m kafka_s3_sink.config``)."""
+    rows = ["| variable | default | accepts | meaning |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        if option.default is None:
+            default = "**required**"
+        elif option.default == "":
+            default = "unset"
+        else:
+            default = f"`{option.default}`"
+        rows.append(f"| `{option.key}` | {default} | {option.expects} | {option.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

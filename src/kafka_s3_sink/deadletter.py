@@ -38,3 +38,20 @@ def dead_letter_objects(prefix: str, record: Record, reason: str) -> list[Stored
         StoredObject(f"{stem}.bin", record.value or b""),
         StoredObject(f"{stem}.reason.json", (json.dumps(details, indent=2) + "\n").encode()),
     ]
+
+
+class DeadLetterLog:
+    """Remembers recent dead letters so that connectors sharing a topic log each once."""
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self._seen: dict[tuple[str, int, int], None] = {}
+        self._remember = remember
+
+    def first_sighting(self, record: Record) -> bool:
+        key = (record.topic, record.partition, record.offset)
+        if key in self._seen:
+            return False
+        if len(self._seen) >= self._remember:
+            self._seen.pop(next(iter(self._seen)))  # forget the oldest
+        self._seen[key] = None
+        return True

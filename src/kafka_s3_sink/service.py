@@ -34,7 +34,7 @@ def build_store(settings: Settings) -> ObjectStore:
             access_key_id=settings["AWS_ACCESS_KEY_ID"],
             secret_access_key=settings["AWS_SECRET_KEY"],
             endpoint_url=settings["S3_ENDPOINT_URL"] or None,
-            create_bucket=bool(settings["S3_ENDPOINT_URL"]),
+            create_bucket=settings.create_bucket,
         )
     )
 
@@ -144,16 +144,21 @@ async def _report_progress(tasks: list[SinkTask], interval_s: float, stop: async
 
 
 def _log_progress(tasks: list[SinkTask]) -> None:
+    """One line per connector: totals, the rate since the previous line, and the lag."""
+    now = time.monotonic()
     for task in tasks:
         stats = task.stats
-        elapsed = max(time.monotonic() - stats.started_at, 1e-9)
+        since, records_then = stats.last_report
+        rate = (stats.records - records_then) / max(now - since, 1e-9)
+        stats.last_report = (now, stats.records)
         lag = task.lag()
         log.info(
-            "%s: %d records, %.1f MB archived, %.0f records/s, %d dead letters, %d retries; lag %s",
+            "%s: %d records, %.1f MB archived, %.0f records/s, %d dead letters, %d retries; "
+            "lag %s",
             task.name,
             stats.records,
             stats.bytes / 1e6,
-            stats.records / elapsed,
+            rate,
             stats.dead_letters,
             stats.retries,
             ", ".join(f"{k}={v}" for k, v in sorted(lag.items())) or "unknown",

@@ -19,7 +19,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from .deadletter import dead_letter_objects
+from .deadletter import DeadLetterLog, dead_letter_objects
 from .delivery import InflightBudget, PartitionProgress
 from .kafka_io import is_fatal, to_record
 from .records import Record, StoredObject
@@ -47,6 +47,7 @@ class TaskOptions:
     max_inflight_bytes: int
     commit_interval_s: float
     shutdown_timeout_s: float
+    dead_letter_log: DeadLetterLog = field(default_factory=DeadLetterLog)
 
 
 @dataclass
@@ -55,7 +56,8 @@ class TaskStats:
     bytes: int = 0
     dead_letters: int = 0
     retries: int = 0
-    started_at: float = field(default_factory=time.monotonic)
+    # (when, records) at the previous progress line, for the rate since then
+    last_report: tuple[float, int] = field(default_factory=lambda: (time.monotonic(), 0))
 
 
 class SinkTask:
@@ -135,15 +137,15 @@ class SinkTask:
                 self.options.dead_letter_prefix, record, undecodable.reason
             )
             self.stats.dead_letters += 1
-            log.warning(
-                "%s: %s[%d]@%d kept as a dead letter under %s/: %s",
-                self.name,
-                record.topic,
-                record.partition,
-                record.offset,
-                self.options.dead_letter_prefix,
-                undecodable.reason,
-            )
+            if self.options.dead_letter_log.first_sighting(record):
+                log.warning(
+                    "%s[%d]@%d kept as a dead letter under %s/: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    self.options.dead_letter_prefix,
+                    undecodable.reason,
+                )
         progress = self._progress.get((record.topic, record.partition))
         if progress is None:  # a message of a partition revoked meanwhile: re-read later
             return

@@ -1,0 +1,109 @@
+"""``kafka-s3-sink demo``: the whole path on one machine, with nothing else installed.
+
+Starts a local Kafka broker (fetched from Maven Central on first use), writes a ``.env``
+that archives into a local folder, sends sample sensor readings with the real SINETStream
+writer (and one message that is not SINETStream, to show the dead-letter folder), runs
+``kafka-s3-sink run`` on that ``.env`` and shows the objects that appear.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .devtools.kafka_broker import LocalKafkaBroker, fetch_kafka
+
+TOPIC = "sinetstream.sensor"
+BUCKET = "mybucket"
+
+
+def run_demo(workdir: Path, messages: int) -> int:
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"demo folder: {workdir}")
+    print("fetching Apache Kafka from Maven Central (only the first time)...")
+    fetch_kafka()
+    with LocalKafkaBroker(workdir / "broker") as broker:
+        print(f"Kafka broker ready at {broker.bootstrap}")
+        broker.create_topic(TOPIC, partitions=3)
+        env_file = _write_env(workdir, broker.bootstrap)
+        print(f"wrote {env_file}:\n{env_file.read_text()}")
+        _send_samples(broker.bootstrap, messages)
+        return _archive(workdir, env_file, expected=2 * messages + 2)
+
+
+def _write_env(workdir: Path, bootstrap: str) -> Path:
+    env_file = workdir / ".env"
+    env_file.write_text(
+        "\n".join(
+            [
+                f"BROKER_HOSTNAME={bootstrap}",
+                f"KAFKA_TOPIC={TOPIC}",
+                f"S3_BUCKET_NAME={BUCKET}",
+                "S3_OBJECT_EXTENSION=.json",
+                f"STORE_URL=file://{workdir / 'data'}",
+                "PROGRESS_INTERVAL_S=2",
+                "",
+            ]
+        )
+    )
+    return env_file
+
+
+def _send_samples(bootstrap: str, count: int) -> None:
+    from confluent_kafka import Producer
+    from sinetstream import MessageWriter
+
+    with MessageWriter(
+        service="demo",
+        no_config=True,
+        type="kafka",
+        brokers=bootstrap,
+        topic=TOPIC,
+        value_type="byte_array",
+        consistency="AT_LEAST_ONCE",
+    ) as writer:
+        for i in range(count):
+            reading = {"sensor": f"sensor-{i % 3}", "temperature": round(20 + i * 0.1, 1)}
+            writer.publish(json.dumps(reading).encode())
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(TOPIC, b"this is not a SINETStream message", partition=0)
+    producer.flush(10)
+    print(f"sent {count} SINETStream messages and 1 plain message to {TOPIC}")
+
+
+def _archive(workdir: Path, env_file: Path, expected: int) -> int:
+    data = workdir / "data"
+    service = subprocess.Popen(
+        [sys.executable, "-m", "kafka_s3_sink.cli", "run", "--env-file", str(env_file)],
+        cwd=workdir,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 60
+    found: list[Path] = []
+    while time.monotonic() < deadline and service.poll() is None:
+        found = sorted(p for p in (data / BUCKET).rglob("*") if p.is_file())
+        if len(found) >= expected:
+            break
+        time.sleep(0.5)
+    service.send_signal(signal.SIGTERM)
+    code = service.wait(60)
+    print(f"\n{len(found)} objects under {data}:")
+    for path in found[:8]:
+        print(f"  {path.relative_to(data)}")
+    if len(found) > 8:
+        print(f"  ... and {len(found) - 8} more")
+    first = f"{TOPIC}+0+0000000000"
+    for path in found:
+        if path.name in (f"{first}.json", f"{first}-timestamp.txt") or path.suffix == ".json" and (
+            "dead-letter" in path.parts
+        ):
+            print(f"\n{path.relative_to(data)}:\n{path.read_text()}")
+    ok = len(found) >= expected and code == 0
+    print("demo finished" if ok else f"demo failed: service exit code {code}")
+    return 0 if ok else 1

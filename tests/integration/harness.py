@@ -1,0 +1,186 @@
+"""Running the real service as users do (a subprocess on a .env) and reading what it wrote.
+
+The expected keys and bodies here are computed independently of the service's code, from
+the contract (reference-deployment.md §4), so the tests check the service against the
+contract rather than against itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import boto3
+from confluent_kafka import Consumer, TopicPartition
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    partition: int
+    offset: int
+    timestamp_ms: int
+    value: bytes | None
+
+
+def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[TopicRecord]:
+    """Every record of ``topic`` (with its partition, offset and time) via a fresh group."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{time.time_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    out: list[TopicRecord] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(out) < count and time.monotonic() < deadline:
+            for m in consumer.consume(1000, 0.5):
+                if m.error() is None:
+                    out.append(TopicRecord(m.partition(), m.offset(), m.timestamp()[1], m.value()))
+    finally:
+        consumer.close()
+    assert len(out) == count, f"read {len(out)} of {count} records from {topic}"
+    return out
+
+
+def hour_dir(topic: str, timestamp_ms: int) -> str:
+    t = datetime.fromtimestamp(timestamp_ms / 1000, TOKYO)
+    return f"topics/{topic}/year={t:%Y}/month={t:%m}/day={t:%d}/hour={t:%H}"
+
+
+def expected_objects(
+    topic: str,
+    records: Iterable[TopicRecord],
+    payload_of: Callable[[TopicRecord], bytes],
+    tstamp_us_of: Callable[[TopicRecord], int],
+    extension: str = ".bin",
+) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for r in records:
+        stem = f"{hour_dir(topic, r.timestamp_ms)}/{topic}+{r.partition}+{r.offset:010d}"
+        out[f"{stem}{extension}"] = payload_of(r) + b"\n"
+        written = datetime.fromtimestamp(tstamp_us_of(r) // 1000 / 1000, UTC)
+        out[f"{stem}-timestamp.txt"] = (written.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "\n").encode()
+    return out
+
+
+def local_objects(root: Path, bucket: str) -> dict[str, bytes]:
+    base = root / bucket
+    return {
+        p.relative_to(base).as_posix(): p.read_bytes() for p in base.rglob("*") if p.is_file()
+    }
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+
+
+def s3_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
+    client = s3_client(endpoint)
+    keys = [
+        obj["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+    ]
+    return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], 10)
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset for tp in tps}
+
+
+def commit_offsets(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Commit as a Kafka Connect deployment would have left them."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        consumer.commit(
+            offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False
+        )
+    finally:
+        consumer.close()
+
+
+def write_env(path: Path, **values: str) -> Path:
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+class Service:
+    """``kafka-s3-sink run --env-file ...`` in a subprocess, its log kept in a file."""
+
+    def __init__(self, env_file: Path, log_path: Path) -> None:
+        self.env_file = env_file
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kafka_s3_sink.cli", "run", "--env-file", str(self.env_file)],
+            cwd=self.env_file.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))},
+        )
+        return self
+
+    def stop(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def wait(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.running:
+            self.kill()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
