@@ -73,15 +73,15 @@ def expected_objects(
         stem = f"{hour_dir(topic, r.timestamp_ms)}/{topic}+{r.partition}+{r.offset:010d}"
         out[f"{stem}{extension}"] = payload_of(r) + b"\n"
         written = datetime.fromtimestamp(tstamp_us_of(r) // 1000 / 1000, UTC)
-        out[f"{stem}-timestamp.txt"] = (written.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "\n").encode()
+        out[f"{stem}-timestamp.txt"] = (
+            written.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "\n"
+        ).encode()
     return out
 
 
 def local_objects(root: Path, bucket: str) -> dict[str, bytes]:
     base = root / bucket
-    return {
-        p.relative_to(base).as_posix(): p.read_bytes() for p in base.rglob("*") if p.is_file()
-    }
+    return {p.relative_to(base).as_posix(): p.read_bytes() for p in base.rglob("*") if p.is_file()}
 
 
 def s3_client(endpoint: str):

@@ -62,12 +62,13 @@ def s3_env(tmp_path: Path, bootstrap: str, topic: str, endpoint: str, bucket: st
     )
 
 
-def test_every_message_becomes_two_objects_in_s3(tmp_path, kafka_broker, s3_endpoint, topic_factory):
+def test_every_message_becomes_two_objects_in_s3(
+    tmp_path, kafka_broker, s3_endpoint, topic_factory
+):
     topic = topic_factory(partitions=3)
     payloads = [f'{{"n": {i}}}'.encode() for i in range(60)] + [b""]
     produce_sinetstream(kafka_broker.bootstrap, topic, payloads[:30], timestamp=WRITER_TIME)
-    produce_sinetstream(kafka_broker.bootstrap, topic, payloads[30:], timestamp=0,
-                        message_format=2)
+    produce_sinetstream(kafka_broker.bootstrap, topic, payloads[30:], timestamp=0, message_format=2)
     records = read_topic(kafka_broker.bootstrap, topic, len(payloads))
     expected = expected_objects(topic, records, payload_of, tstamp_of, extension=".json")
     assert b"2022-04-18T01:00:00.123\n" in expected.values()
@@ -75,14 +76,16 @@ def test_every_message_becomes_two_objects_in_s3(tmp_path, kafka_broker, s3_endp
     bucket = f"bucket-{topic}".lower().replace("_", "-")[:60]  # created by the service
     env_file = s3_env(tmp_path, kafka_broker.bootstrap, topic, s3_endpoint, bucket)
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_until(lambda: len(s3_objects(s3_endpoint, bucket)) >= len(expected), 90,
-                   "all objects in S3")
+        wait_until(
+            lambda: len(s3_objects(s3_endpoint, bucket)) >= len(expected), 90, "all objects in S3"
+        )
         assert service.stop() == 0, service.log()
     assert s3_objects(s3_endpoint, bucket) == expected
 
 
-def test_local_store_holds_the_same_keys_and_bytes_as_minio_data(tmp_path, kafka_broker,
-                                                                topic_factory):
+def test_local_store_holds_the_same_keys_and_bytes_as_minio_data(
+    tmp_path, kafka_broker, topic_factory
+):
     topic = topic_factory(partitions=3)
     big = bytes(range(256)) * (6 * 1024 * 1024 // 256)  # a 6 MB camera image
     payloads = [b"first", b"", big, *[f"reading {i}".encode() for i in range(40)]]
@@ -92,8 +95,11 @@ def test_local_store_holds_the_same_keys_and_bytes_as_minio_data(tmp_path, kafka
 
     env_file = local_env(tmp_path, kafka_broker.bootstrap, topic)
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_until(lambda: len(local_objects(tmp_path / "data", BUCKET)) >= len(expected), 60,
-                   "all objects on disk")
+        wait_until(
+            lambda: len(local_objects(tmp_path / "data", BUCKET)) >= len(expected),
+            60,
+            "all objects on disk",
+        )
         assert service.stop() == 0, service.log()
     assert local_objects(tmp_path / "data", BUCKET) == expected
     # Graceful stop commits everything it stored: both groups are at the end of the topic.
@@ -102,8 +108,9 @@ def test_local_store_holds_the_same_keys_and_bytes_as_minio_data(tmp_path, kafka
         assert committed_offsets(kafka_broker.bootstrap, group, topic, 3) == ends
 
 
-def test_sigkill_during_a_stream_loses_nothing_and_adds_nothing(tmp_path, kafka_broker,
-                                                               topic_factory):
+def test_sigkill_during_a_stream_loses_nothing_and_adds_nothing(
+    tmp_path, kafka_broker, topic_factory
+):
     topic = topic_factory(partitions=3)
     count = 10_000
     payloads = [f"sample {i:05d} ".encode() * 8 for i in range(count)]
@@ -117,8 +124,9 @@ def test_sigkill_during_a_stream_loses_nothing_and_adds_nothing(tmp_path, kafka_
             produce_sinetstream(kafka_broker.bootstrap, topic, part, timestamp=WRITER_TIME)
             stored_before = len(local_objects(data, BUCKET)) if (data / BUCKET).exists() else 0
             wait_until(
-                lambda before=stored_before: (data / BUCKET).exists()
-                and len(local_objects(data, BUCKET)) > before + 50,
+                lambda before=stored_before: (
+                    (data / BUCKET).exists() and len(local_objects(data, BUCKET)) > before + 50
+                ),
                 60,
                 "some progress before the kill",
             )
@@ -126,8 +134,11 @@ def test_sigkill_during_a_stream_loses_nothing_and_adds_nothing(tmp_path, kafka_
             service = Service(env_file, tmp_path / "service.log").start()
         records = read_topic(kafka_broker.bootstrap, topic, count)
         expected = expected_objects(topic, records, payload_of, tstamp_of)
-        wait_until(lambda: len(local_objects(data, BUCKET)) >= len(expected), 120,
-                   "all 20,000 objects after the restarts")
+        wait_until(
+            lambda: len(local_objects(data, BUCKET)) >= len(expected),
+            120,
+            "all 20,000 objects after the restarts",
+        )
         assert service.stop() == 0, service.log()
     finally:
         if service.running:
@@ -136,8 +147,9 @@ def test_sigkill_during_a_stream_loses_nothing_and_adds_nothing(tmp_path, kafka_
     assert service.log().count("started, consuming") == 12  # 6 starts x 2 connectors
 
 
-def test_bad_input_goes_to_dead_letters_and_archiving_goes_on(tmp_path, kafka_broker,
-                                                             topic_factory):
+def test_bad_input_goes_to_dead_letters_and_archiving_goes_on(
+    tmp_path, kafka_broker, topic_factory
+):
     topic = topic_factory(partitions=1)
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"good 0"], timestamp=WRITER_TIME)
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
@@ -160,8 +172,11 @@ def test_bad_input_goes_to_dead_letters_and_archiving_goes_on(tmp_path, kafka_br
     env_file = local_env(tmp_path, kafka_broker.bootstrap, topic)
     data = tmp_path / "data"
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_until(lambda: len(local_objects(data, BUCKET)) >= 4 + 2 * len(bad_values), 60,
-                   "valid objects and dead letters")
+        wait_until(
+            lambda: len(local_objects(data, BUCKET)) >= 4 + 2 * len(bad_values),
+            60,
+            "valid objects and dead letters",
+        )
         time.sleep(1)
         assert service.running, service.log()
         assert service.stop() == 0
@@ -178,8 +193,9 @@ def test_bad_input_goes_to_dead_letters_and_archiving_goes_on(tmp_path, kafka_br
     assert service.log().count("dead letter") >= len(bad_values)
 
 
-def test_errors_tolerance_none_stops_at_the_first_bad_message(tmp_path, kafka_broker,
-                                                              topic_factory):
+def test_errors_tolerance_none_stops_at_the_first_bad_message(
+    tmp_path, kafka_broker, topic_factory
+):
     topic = topic_factory(partitions=1)
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"a", b"b"], timestamp=WRITER_TIME)
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
@@ -192,7 +208,9 @@ def test_errors_tolerance_none_stops_at_the_first_bad_message(tmp_path, kafka_br
     assert "errors.tolerance=none" in service.log()
     objects = local_objects(tmp_path / "data", BUCKET)
     assert sorted(k.rsplit("+", 1)[1] for k in objects) == [
-        "0000000000-timestamp.txt", "0000000000.bin", "0000000001-timestamp.txt",
+        "0000000000-timestamp.txt",
+        "0000000000.bin",
+        "0000000001-timestamp.txt",
         "0000000001.bin",
     ]
     # The stop commits what was stored, so a restart resumes at the bad message.
@@ -201,8 +219,9 @@ def test_errors_tolerance_none_stops_at_the_first_bad_message(tmp_path, kafka_br
 
 def test_offsets_committed_by_kafka_connect_are_continued(tmp_path, kafka_broker, topic_factory):
     topic = topic_factory(partitions=3)
-    produce_sinetstream(kafka_broker.bootstrap, topic, [f"m{i}".encode() for i in range(30)],
-                        timestamp=WRITER_TIME)
+    produce_sinetstream(
+        kafka_broker.bootstrap, topic, [f"m{i}".encode() for i in range(30)], timestamp=WRITER_TIME
+    )
     records = read_topic(kafka_broker.bootstrap, topic, 30)
     # Kafka Connect had archived the first 4 records of each partition of each connector.
     done = {p: 4 for p in range(3)}
@@ -213,29 +232,40 @@ def test_offsets_committed_by_kafka_connect_are_continued(tmp_path, kafka_broker
 
     env_file = local_env(tmp_path, kafka_broker.bootstrap, topic)
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_until(lambda: len(local_objects(tmp_path / "data", BUCKET)) >= len(expected), 60,
-                   "the records after the committed offsets")
+        wait_until(
+            lambda: len(local_objects(tmp_path / "data", BUCKET)) >= len(expected),
+            60,
+            "the records after the committed offsets",
+        )
         time.sleep(1.5)  # would anything below the committed offsets show up late?
         assert service.stop() == 0
     assert local_objects(tmp_path / "data", BUCKET) == expected
 
 
-def test_sigterm_finishes_uploads_and_commits_within_the_timeout(tmp_path, kafka_broker,
-                                                                 topic_factory):
+def test_sigterm_finishes_uploads_and_commits_within_the_timeout(
+    tmp_path, kafka_broker, topic_factory
+):
     topic = topic_factory(partitions=3)
-    produce_sinetstream(kafka_broker.bootstrap, topic, [b"x" * 1000] * 3000,
-                        timestamp=WRITER_TIME)
+    produce_sinetstream(kafka_broker.bootstrap, topic, [b"x" * 1000] * 3000, timestamp=WRITER_TIME)
     env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, SHUTDOWN_TIMEOUT_S="20")
     service = Service(env_file, tmp_path / "service.log").start()
-    wait_until(lambda: (tmp_path / "data" / BUCKET).exists()
-               and len(local_objects(tmp_path / "data", BUCKET)) > 200, 60, "uploads under way")
+    wait_until(
+        lambda: (
+            (tmp_path / "data" / BUCKET).exists()
+            and len(local_objects(tmp_path / "data", BUCKET)) > 200
+        ),
+        60,
+        "uploads under way",
+    )
     started = time.monotonic()
     service.process.send_signal(signal.SIGTERM)
     assert service.wait(40) == 0, service.log()
     assert time.monotonic() - started < 25
     names = {key.rsplit("/", 1)[1] for key in local_objects(tmp_path / "data", BUCKET)}
-    for group, suffix in (("connect-s3-sink-data", ".bin"),
-                          ("connect-s3-sink-timestamp", "-timestamp.txt")):
+    for group, suffix in (
+        ("connect-s3-sink-data", ".bin"),
+        ("connect-s3-sink-timestamp", "-timestamp.txt"),
+    ):
         committed = committed_offsets(kafka_broker.bootstrap, group, topic, 3)
         assert max(committed.values()) > 0, committed  # it did commit what it stored
         for partition, position in committed.items():
