@@ -1,0 +1,99 @@
+"""Transient faults (S3 503s, an S3 outage, a broker restart) are retried: nothing is lost."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from faulty_proxy import FaultyProxy
+from harness import (
+    Service,
+    expected_objects,
+    local_objects,
+    read_topic,
+    s3_objects,
+    wait_until,
+    write_env,
+)
+from helpers import make_bucket, make_topic, produce_sinetstream
+
+from kafka_s3_sink.sinetstream_codec import decode
+
+pytestmark = pytest.mark.integration
+
+WRITER_TIME = 1650243600.123456
+
+
+def payload_of(record) -> bytes:
+    return bytes(decode(record.value).msg)
+
+
+def tstamp_of(record) -> int:
+    return decode(record.value).tstamp_us
+
+
+def test_s3_errors_and_an_outage_are_retried(tmp_path, kafka_broker, s3_endpoint, topic_factory):
+    topic = topic_factory(partitions=3)
+    bucket = make_bucket(s3_endpoint)
+    payloads = [f"reading {i}".encode() for i in range(300)]
+    produce_sinetstream(kafka_broker.bootstrap, topic, payloads, timestamp=WRITER_TIME)
+    records = read_topic(kafka_broker.bootstrap, topic, len(payloads))
+    expected = expected_objects(topic, records, payload_of, tstamp_of)
+
+    with FaultyProxy(s3_endpoint, put_failure_rate=0.3) as proxy:
+        env_file = write_env(
+            tmp_path / ".env",
+            BROKER_HOSTNAME=kafka_broker.bootstrap,
+            KAFKA_TOPIC=topic,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_KEY="test",
+            S3_BUCKET_NAME=bucket,
+            S3_ENDPOINT_URL=proxy.url,
+            MAX_INFLIGHT_OBJECTS="16",
+        )
+        with Service(env_file, tmp_path / "service.log") as service:
+            wait_until(lambda: len(s3_objects(s3_endpoint, bucket)) > 100, 60, "first objects")
+            proxy.outage(3)  # every request fails for three seconds
+            wait_until(
+                lambda: len(s3_objects(s3_endpoint, bucket)) >= len(expected),
+                120,
+                "every object despite the faults",
+            )
+            assert service.stop() == 0, service.log()
+        assert proxy.failed_puts > 50
+    assert s3_objects(s3_endpoint, bucket) == expected
+
+
+def test_broker_restart_mid_stream_loses_nothing(tmp_path, kafka_broker_private):
+    broker = kafka_broker_private
+    topic = make_topic(broker, partitions=3)
+    first = [f"before {i}".encode() for i in range(2000)]
+    second = [f"after {i}".encode() for i in range(2000)]
+    produce_sinetstream(broker.bootstrap, topic, first, timestamp=WRITER_TIME)
+    env_file = write_env(
+        tmp_path / ".env",
+        BROKER_HOSTNAME=broker.bootstrap,
+        KAFKA_TOPIC=topic,
+        S3_BUCKET_NAME="b",
+        STORE_URL=f"file://{tmp_path / 'data'}",
+    )
+    data = tmp_path / "data"
+    with Service(env_file, tmp_path / "service.log") as service:
+        wait_until(
+            lambda: (data / "b").exists() and len(local_objects(data, "b")) > 500,
+            60,
+            "archiving under way",
+        )
+        broker.restart()
+        produce_sinetstream(broker.bootstrap, topic, second, timestamp=WRITER_TIME)
+        records = read_topic(broker.bootstrap, topic, len(first) + len(second))
+        expected = expected_objects(topic, records, payload_of, tstamp_of)
+        wait_until(
+            lambda: len(local_objects(data, "b")) >= len(expected),
+            120,
+            "every object after the restart",
+        )
+        time.sleep(1)
+        assert service.running, service.log()
+        assert service.stop() == 0, service.log()
+    assert local_objects(data, "b") == expected
