@@ -58,6 +58,8 @@ def produce_sinetstream(
         # Fuller batches: fewer requests for the broker, which shares the 2 cores.
         "linger_ms": 5,
         "batch_size": 256 * 1024,
+        # A loaded 2-core CI machine can take a while to ack a multi-megabyte batch.
+        "request_timeout_ms": 120_000,
         **params.pop("type_spec", {}),
     }
     config: dict[str, Any] = {

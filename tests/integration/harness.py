@@ -96,11 +96,14 @@ def s3_client(endpoint: str):
 
 def s3_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
     client = s3_client(endpoint)
-    keys = [
-        obj["Key"]
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        for obj in page.get("Contents", [])
-    ]
+    try:
+        keys = [
+            obj["Key"]
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for obj in page.get("Contents", [])
+        ]
+    except client.exceptions.NoSuchBucket:
+        return {}  # not created yet by the service
     return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
 
