@@ -60,6 +60,9 @@ def produce_sinetstream(
         "batch_size": 256 * 1024,
         # A loaded 2-core CI machine can take a while to ack a multi-megabyte batch.
         "request_timeout_ms": 120_000,
+        # kafka-python stalls now and then on multi-megabyte requests with a small socket
+        # send buffer (seen: 3 of 4 sends of a 6 MB message timed out at 128 KiB, 0 of 8 here).
+        "send_buffer_bytes": 16 * 1024 * 1024,
         **params.pop("type_spec", {}),
     }
     config: dict[str, Any] = {

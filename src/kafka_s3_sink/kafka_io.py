@@ -33,7 +33,8 @@ def consumer_config(
         "client.id": f"kafka-s3-sink-{group_id}",
         "log_level": 3,
     }
-    config.update(overrides or {})
+    # A connector's consumer.override.* wins, but the group stays the one chosen by name.
+    config.update({k: v for k, v in (overrides or {}).items() if k != "group.id"})
     return config
 
 

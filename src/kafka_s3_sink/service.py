@@ -13,74 +13,36 @@ import signal
 import time
 
 from .config import Settings
+from .connect.config import parse_connector_config
+from .connect.model import ConnectorSpec
 from .kafka_io import check_topic, consumer_config
-from .naming import KeyLayout, TimeBasedPartitioner
-from .rendering import KeyMaker, PayloadRenderer, RecordRenderer, TimestampRenderer
+from .reference_connectors import reference_connector_configs, store_spec
 from .sink_task import ConnectorFailed, SinkTask, TaskOptions
-from .store import LocalObjectStore, ObjectStore, S3ObjectStore, S3Settings
-from .timeformat import DatePattern
+from .store.factory import StorePool
 
 log = logging.getLogger(__name__)
 
 
-def build_store(settings: Settings) -> ObjectStore:
-    root = settings.local_root
-    if root is not None:
-        return LocalObjectStore(root, settings["S3_BUCKET_NAME"])
-    return S3ObjectStore(
-        S3Settings(
-            bucket=settings["S3_BUCKET_NAME"],
-            region=settings["S3_REGION"],
-            access_key_id=settings["AWS_ACCESS_KEY_ID"],
-            secret_access_key=settings["AWS_SECRET_KEY"],
-            endpoint_url=settings["S3_ENDPOINT_URL"] or None,
-            create_bucket=settings.create_bucket,
-        )
-    )
+def group_id(spec: ConnectorSpec) -> str:
+    """Kafka Connect names a sink connector's group ``connect-<name>`` unless overridden."""
+    return spec.consumer_overrides.get("group.id") or f"connect-{spec.name}"
 
 
-def build_renderers(settings: Settings) -> dict[str, RecordRenderer]:
-    """Connector name -> what it writes for each record."""
-    partitioner = TimeBasedPartitioner(
-        settings["PATH_FORMAT"], settings["TIMEZONE"], settings["PARTITION_DURATION_MS"]
-    )
-    layout = KeyLayout(topics_dir=settings["TOPICS_DIR"])
-    separator = settings["LINE_SEPARATOR"]
-    return {
-        settings["DATA_CONNECTOR"]: PayloadRenderer(
-            KeyMaker(layout, partitioner, settings["S3_OBJECT_EXTENSION"]), separator
-        ),
-        settings["TIMESTAMP_CONNECTOR"]: TimestampRenderer(
-            KeyMaker(layout, partitioner, settings["TIMESTAMP_EXTENSION"]),
-            separator,
-            DatePattern(settings["TIMESTAMP_FORMAT"]),
-        ),
-    }
-
-
-def group_id(connector_name: str) -> str:
-    return f"connect-{connector_name}"
-
-
-def build_tasks(settings: Settings, store: ObjectStore) -> list[SinkTask]:
-    options = TaskOptions(
-        topics=[settings["KAFKA_TOPIC"]],
+def task_options(settings: Settings) -> TaskOptions:
+    return TaskOptions(
         dead_letter_prefix=settings["DEAD_LETTER_PREFIX"],
-        tolerate_errors=settings["ERRORS_TOLERANCE"] == "all",
         max_inflight_objects=settings["MAX_INFLIGHT_OBJECTS"],
         max_inflight_bytes=settings["MAX_INFLIGHT_BYTES"],
         commit_interval_s=settings["COMMIT_INTERVAL_S"],
         shutdown_timeout_s=settings["SHUTDOWN_TIMEOUT_S"],
     )
+
+
+def reference_specs(settings: Settings) -> list[ConnectorSpec]:
+    defaults = store_spec(settings)
     return [
-        SinkTask(
-            name,
-            consumer_config(settings["BROKER_HOSTNAME"], group_id(name)),
-            renderer,
-            store,
-            options,
-        )
-        for name, renderer in build_renderers(settings).items()
+        parse_connector_config(name, config, defaults)
+        for name, config in reference_connector_configs(settings).items()
     ]
 
 
@@ -89,8 +51,9 @@ async def run_service(settings: Settings) -> None:
 
     Raises StoreError / BrokerError at start-up and ConnectorFailed when a connector stops.
     """
-    store = build_store(settings)
-    await store.check()
+    specs = reference_specs(settings)
+    stores = StorePool()
+    store = await stores.get(specs[0].store)
     partitions = await asyncio.to_thread(
         check_topic, settings["BROKER_HOSTNAME"], settings["KAFKA_TOPIC"]
     )
@@ -105,7 +68,16 @@ async def run_service(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _request_stop, stop, sig)
-    tasks = build_tasks(settings, store)
+    options = task_options(settings)
+    tasks = [
+        SinkTask(
+            spec,
+            consumer_config(settings["BROKER_HOSTNAME"], group_id(spec), spec.consumer_overrides),
+            await stores.get(spec.store),
+            options,
+        )
+        for spec in specs
+    ]
     reporter = asyncio.create_task(_report_progress(tasks, settings["PROGRESS_INTERVAL_S"], stop))
     runs = [asyncio.create_task(task.run(stop)) for task in tasks]
     failure: BaseException | None = None
@@ -120,7 +92,7 @@ async def run_service(settings: Settings) -> None:
         stop.set()
         await asyncio.gather(*runs, return_exceptions=True)
         reporter.cancel()
-        await store.close()
+        await stores.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     _log_progress(tasks)
@@ -153,8 +125,7 @@ def _log_progress(tasks: list[SinkTask]) -> None:
         stats.last_report = (now, stats.records)
         lag = task.lag()
         log.info(
-            "%s: %d records, %.1f MB archived, %.0f records/s, %d dead letters, %d retries; "
-            "lag %s",
+            "%s: %d records, %.1f MB archived, %.0f records/s, %d dead letters, %d retries; lag %s",
             task.name,
             stats.records,
             stats.bytes / 1e6,

@@ -1,8 +1,8 @@
-"""One connector at work: consume, render, upload concurrently, commit what is stored.
+"""One task of a connector at work: consume, convert, assemble, upload, commit.
 
-    consumer.consume ─▶ renderer.render ─▶ store.put (many in flight) ─▶ consumer.commit
-                         (dead letter on                                  (only contiguous
-                          an undecodable value)                            stored offsets)
+    consumer.consume ─▶ spec.convert ─▶ assembler.add ─▶ store.put ─▶ consumer.commit
+                        (dead letter     (flush.size,     (many in     (only contiguous
+                         when it fails)   rotation)        flight)      stored offsets)
 
 Every call into the librdkafka consumer runs on one dedicated thread, so the event loop
 never blocks on Kafka and the consumer is never used from two threads at once.
@@ -19,11 +19,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from .assembler import Batch, ObjectAssembler
+from .connect.formats import compress
+from .connect.model import ConnectorSpec
 from .deadletter import DeadLetterLog, dead_letter_objects
 from .delivery import InflightBudget, PartitionProgress
 from .kafka_io import is_fatal, to_record
 from .records import Record, StoredObject
-from .rendering import RecordRenderer
 from .sinetstream_codec import UndecodableMessage
 from .store import ObjectStore, StoreError
 
@@ -40,9 +42,9 @@ class ConnectorFailed(RuntimeError):
 
 @dataclass
 class TaskOptions:
-    topics: list[str]
+    """The worker-wide settings every task shares."""
+
     dead_letter_prefix: str
-    tolerate_errors: bool
     max_inflight_objects: int
     max_inflight_bytes: int
     commit_interval_s: float
@@ -63,21 +65,23 @@ class TaskStats:
 class SinkTask:
     def __init__(
         self,
-        name: str,
+        spec: ConnectorSpec,
         consumer_config: dict[str, Any],
-        renderer: RecordRenderer,
         store: ObjectStore,
         options: TaskOptions,
+        task_id: int = 0,
     ) -> None:
-        self.name = name
-        self.renderer = renderer
+        self.name = spec.name if task_id == 0 else f"{spec.name}-{task_id}"
+        self.spec = spec
+        self.task_id = task_id
+        self.assembler = ObjectAssembler(spec)
         self.store = store
         self.options = options
         self.stats = TaskStats()
         self.failure: BaseException | None = None
         self._consumer_config = consumer_config
         self._consumer: Consumer | None = None
-        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{name}")
+        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{self.name}")
         self._progress: dict[tuple[str, int], PartitionProgress] = {}
         self._budget = InflightBudget(options.max_inflight_objects, options.max_inflight_bytes)
         self._uploads: set[asyncio.Task[None]] = set()
@@ -90,7 +94,7 @@ class SinkTask:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._consumer = await self._in_kafka_thread(self._open_consumer)
-        log.info("%s: started, consuming %s", self.name, ", ".join(self.options.topics))
+        log.info("%s: started, consuming %s", self.name, self._subscription_text())
         try:
             while not stop.is_set() and self.failure is None:
                 messages = await self._in_kafka_thread(
@@ -100,6 +104,8 @@ class SinkTask:
                     if self.failure is not None:
                         break
                     await self._dispatch(message)
+                for batch in self.assembler.due(_now_ms()):
+                    await self._upload_batch(batch)
                 if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
                     await self._commit()
         finally:
@@ -110,12 +116,20 @@ class SinkTask:
     def _open_consumer(self) -> Consumer:
         consumer = Consumer(self._consumer_config, logger=log)
         consumer.subscribe(
-            self.options.topics,
+            self._subscription(),
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
         return consumer
+
+    def _subscription(self) -> list[str]:
+        if self.spec.topics_regex:
+            return ["^" + self.spec.topics_regex.removeprefix("^")]  # librdkafka: ^ = regex
+        return list(self.spec.topics)
+
+    def _subscription_text(self) -> str:
+        return ", ".join(self._subscription())
 
     async def _dispatch(self, message: Any) -> None:
         error = message.error()
@@ -123,41 +137,78 @@ class SinkTask:
             self._on_consumer_error(error)
             return
         record = to_record(message)
-        try:
-            objects = [self.renderer.render(record)]
-        except UndecodableMessage as undecodable:
-            if not self.options.tolerate_errors:
-                self.failure = ConnectorFailed(
-                    f"cannot decode {record.topic}[{record.partition}]@{record.offset}: "
-                    f"{undecodable.reason} (errors.tolerance=none stops here; set "
-                    "ERRORS_TOLERANCE=all to keep such records under the dead-letter prefix)"
-                )
-                return
-            objects = dead_letter_objects(
-                self.options.dead_letter_prefix, record, undecodable.reason
-            )
-            self.stats.dead_letters += 1
-            if self.options.dead_letter_log.first_sighting(record):
-                log.warning(
-                    "%s[%d]@%d kept as a dead letter under %s/: %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    self.options.dead_letter_prefix,
-                    undecodable.reason,
-                )
         progress = self._progress.get((record.topic, record.partition))
         if progress is None:  # a message of a partition revoked meanwhile: re-read later
             return
+        progress.started(record.offset)
+        try:
+            value = self.spec.convert(record)
+            if value is None:  # behavior.on.null.values=ignore: nothing to write
+                progress.finished(record.offset)
+                return
+            batches = self.assembler.add(record, value, _now_ms())
+        except UndecodableMessage as undecodable:
+            await self._dead_letter(record, undecodable.reason, progress)
+            return
+        for batch in batches:
+            await self._upload_batch(batch)
+
+    async def _upload_batch(self, batch: Batch) -> None:
+        progress = self._progress.get((batch.topic, batch.partition))
+        if progress is None:
+            return
+        body = compress(
+            self.spec.format.encode(batch.values),
+            self.spec.compression,
+            self.spec.compression_level,
+        )
+        obj = StoredObject(self.assembler.key_of(batch), body)
+        await self._start_upload([obj], batch.offsets, progress)
+
+    async def _dead_letter(self, record: Record, reason: str, progress: PartitionProgress) -> None:
+        if not self.spec.tolerate_errors:
+            self.failure = ConnectorFailed(
+                f"cannot convert {record.topic}[{record.partition}]@{record.offset}: {reason} "
+                "(errors.tolerance=none stops here; with errors.tolerance=all, or "
+                "ERRORS_TOLERANCE=all in .env, such records are kept under the dead-letter "
+                "prefix)"
+            )
+            return
+        self.stats.dead_letters += 1
+        prefix = self.options.dead_letter_prefix
+        if self.options.dead_letter_log.first_sighting(record):
+            log.warning(
+                "%s[%d]@%d kept as a dead letter under %s/: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                prefix,
+                reason,
+            )
+        objects = dead_letter_objects(prefix, record, reason)
+        await self._start_upload(objects, [record.offset], progress, records=0)
+
+    async def _start_upload(
+        self,
+        objects: list[StoredObject],
+        offsets: list[int],
+        progress: PartitionProgress,
+        records: int | None = None,
+    ) -> None:
         size = sum(len(obj.body) for obj in objects)
         await self._budget.acquire(size)
-        progress.started(record.offset)
-        upload = asyncio.create_task(self._store_record(record, objects, size, progress))
+        count = len(offsets) if records is None else records
+        upload = asyncio.create_task(self._store(objects, offsets, size, progress, count))
         self._uploads.add(upload)
         upload.add_done_callback(self._uploads.discard)
 
-    async def _store_record(
-        self, record: Record, objects: list[StoredObject], size: int, progress: PartitionProgress
+    async def _store(
+        self,
+        objects: list[StoredObject],
+        offsets: list[int],
+        size: int,
+        progress: PartitionProgress,
+        records: int,
     ) -> None:
         try:
             for obj in objects:
@@ -168,8 +219,9 @@ class SinkTask:
             return
         finally:
             await self._budget.release(size)
-        progress.finished(record.offset)
-        self.stats.records += 1
+        for offset in offsets:
+            progress.finished(offset)
+        self.stats.records += records
         self.stats.bytes += size
 
     async def _put_with_retry(self, obj: StoredObject) -> None:
@@ -243,11 +295,13 @@ class SinkTask:
         self._commit_now(partitions)
         for key in _keys(partitions):
             self._progress.pop(key, None)
+            self.assembler.discard(*key)
         log.info("%s: revoked %s", self.name, _describe(partitions))
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         for key in _keys(partitions):
             self._progress.pop(key, None)
+            self.assembler.discard(*key)
         log.warning("%s: lost %s (another member owns them now)", self.name, _describe(partitions))
 
     async def _drain_uploads(self) -> None:
@@ -299,6 +353,10 @@ class SinkTask:
             if high >= 0 and progress.position is not None:
                 out[f"{topic}[{partition}]"] = max(0, high - progress.position)
         return out
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _keys(partitions: list[TopicPartition]) -> list[tuple[str, int]]:

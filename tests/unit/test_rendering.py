@@ -1,12 +1,17 @@
-"""Keys and bodies, byte for byte as the reference deployment writes them (contract §4)."""
+"""Keys and bodies, byte for byte as the reference deployment writes them (contract §4).
+
+The .env settings go through the reference connector configs, the connector-config parser
+and the object assembler: the same path the running service takes.
+"""
 
 import pytest
 from sinetstream import SINETStreamMessageEncoder
 
+from kafka_s3_sink.assembler import ObjectAssembler
 from kafka_s3_sink.config import parse_settings
 from kafka_s3_sink.naming import TimeBasedPartitioner
-from kafka_s3_sink.records import Record
-from kafka_s3_sink.service import build_renderers
+from kafka_s3_sink.records import Record, StoredObject
+from kafka_s3_sink.service import reference_specs
 from kafka_s3_sink.sinetstream_codec import UndecodableMessage
 
 # 2022-04-18 01:30:00.000 UTC = 10:30 in Tokyo
@@ -22,6 +27,22 @@ def settings(**extra: str):
         "S3_BUCKET_NAME": "mybucket",
     }
     return parse_settings({**base, **extra})
+
+
+class Renderer:
+    """Record -> its one object, for a connector of the reference deployment."""
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+
+    def render(self, rec: Record) -> StoredObject:
+        assembler = ObjectAssembler(self.spec)
+        (batch,) = assembler.add(rec, self.spec.convert(rec), now_ms=0)
+        return StoredObject(assembler.key_of(batch), self.spec.format.encode(batch.values))
+
+
+def build_renderers(s) -> dict[str, Renderer]:
+    return {spec.name: Renderer(spec) for spec in reference_specs(s)}
 
 
 def record(value: bytes | None, offset: int = 3, timestamp_ms: int | None = RECORD_TIME_MS):

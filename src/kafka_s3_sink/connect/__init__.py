@@ -1,0 +1,1 @@
+"""Kafka Connect compatibility: connector configs, the REST API, and the connector registry."""
