@@ -12,7 +12,6 @@ from . import __version__
 from .config import ConfigError, load_settings
 from .dotenv import DotEnvError
 from .kafka_io import BrokerError
-from .sink_task import ConnectorFailed
 from .store import StoreError
 
 log = logging.getLogger("kafka_s3_sink")
@@ -63,8 +62,8 @@ def _run(env_file: Path | None) -> int:
     except (StoreError, BrokerError) as error:
         log.error("cannot start: %s", error)
         return EXIT_FAILED
-    except ConnectorFailed as error:
-        log.error("stopped on error: %s", error)
+    except OSError as error:  # e.g. REST_PORT already taken
+        log.error("cannot start: %s", error)
         return EXIT_FAILED
     return 0
 

@@ -157,6 +157,22 @@ OPTIONS: tuple[Option, ...] = (
         "extension of payload objects",
     ),
     Option("REST_PORT", "8083", "a TCP port", "Kafka Connect REST port", _port),
+    # Ours: the Kafka Connect side.
+    Option("REST_HOST", "0.0.0.0", "an address to bind", "address the REST API listens on"),
+    Option(
+        "REGISTER_DEFAULTS",
+        "true",
+        "true or false",
+        "run the two reference connectors from this .env; false: start with only the "
+        "connectors stored in the config topic and wait for POSTs, as a Kafka Connect worker",
+        _choice("true", "false"),
+    ),
+    Option(
+        "CONFIG_STORAGE_TOPIC",
+        "kafka-s3-sink-configs",
+        "a topic name",
+        "compacted topic keeping connector configs and states (as config.storage.topic)",
+    ),
     # Ours: where and how objects are written.
     Option(
         "STORE_URL",

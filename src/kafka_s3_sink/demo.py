@@ -100,8 +100,10 @@ def _archive(workdir: Path, env_file: Path, expected: int) -> int:
         print(f"  ... and {len(found) - 8} more")
     first = f"{TOPIC}+0+0000000000"
     for path in found:
-        if path.name in (f"{first}.json", f"{first}-timestamp.txt") or path.suffix == ".json" and (
-            "dead-letter" in path.parts
+        if (
+            path.name in (f"{first}.json", f"{first}-timestamp.txt")
+            or path.suffix == ".json"
+            and ("dead-letter" in path.parts)
         ):
             print(f"\n{path.relative_to(data)}:\n{path.read_text()}")
     ok = len(found) >= expected and code == 0

@@ -38,10 +38,11 @@ def consumer_config(
     return config
 
 
-def check_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> int:
+def check_topic(bootstrap: str, topic: str | None, timeout_s: float = 15.0) -> tuple[int, str]:
     """Fail with a clear message if the broker is unreachable or the topic is missing.
 
-    Returns the topic's partition count.
+    Returns the topic's partition count (0 when ``topic`` is None: reachability only) and
+    the cluster id.
     """
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, "logger": _quiet})
     try:
@@ -52,13 +53,15 @@ def check_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> int:
             f"cannot reach the Kafka broker at {bootstrap} ({error.args[0].str()}): check "
             "BROKER_HOSTNAME and that the broker is running and reachable from here"
         ) from None
+    if topic is None:
+        return 0, metadata.cluster_id
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
         raise BrokerError(
             f"topic {topic!r} does not exist on the broker at {bootstrap}: create it, or "
             "correct KAFKA_TOPIC"
         )
-    return len(found.partitions)
+    return len(found.partitions), metadata.cluster_id
 
 
 class _QuietLogger:

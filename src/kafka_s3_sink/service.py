@@ -1,26 +1,37 @@
-"""The service: the reference deployment's two connectors, built from one ``Settings``.
+"""The service: a Kafka Connect–compatible worker, preloaded with the reference connectors.
 
-``s3-sink-data`` writes each message's payload and ``s3-sink-timestamp`` its timestamp; each
-is its own consumer group (``connect-<name>``, Kafka Connect's naming), so offsets committed
-by a Kafka Connect deployment are continued where it stopped.
+With ``.env`` alone it runs ``s3-sink-data`` (payloads) and ``s3-sink-timestamp`` (timestamps)
+exactly as the reference deployment's register.sh configures them; each is its own consumer
+group (``connect-<name>``), so offsets committed by Kafka Connect are continued.  The REST API
+on REST_PORT adds, changes and removes connectors at run time; configs live in a compacted
+topic so that they survive restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import socket
 import time
 
+from . import __version__
 from .config import Settings
-from .connect.config import parse_connector_config
+from .connect.config import mask_secrets, parse_connector_config, validate_connector_config
+from .connect.config_topic import ConfigTopic, StoredConnector
 from .connect.model import ConnectorSpec
+from .connect.rest import create_app, serve
+from .connect.worker import Worker
 from .kafka_io import check_topic, consumer_config
 from .reference_connectors import reference_connector_configs, store_spec
-from .sink_task import ConnectorFailed, SinkTask, TaskOptions
-from .store.factory import StorePool
+from .sink_task import SinkTask, TaskOptions
 
 log = logging.getLogger(__name__)
+
+PLUGINS = [
+    {"class": "io.confluent.connect.s3.S3SinkConnector", "type": "sink", "version": __version__}
+]
 
 
 def group_id(spec: ConnectorSpec) -> str:
@@ -47,58 +58,106 @@ def reference_specs(settings: Settings) -> list[ConnectorSpec]:
 
 
 async def run_service(settings: Settings) -> None:
-    """Check the store and the broker, then archive until SIGINT/SIGTERM.
+    """Check the broker and store, start the worker and its REST API; run until a signal.
 
-    Raises StoreError / BrokerError at start-up and ConnectorFailed when a connector stops.
+    Raises StoreError / BrokerError at start-up, with what to fix.
     """
-    specs = reference_specs(settings)
-    stores = StorePool()
-    store = await stores.get(specs[0].store)
-    partitions = await asyncio.to_thread(
-        check_topic, settings["BROKER_HOSTNAME"], settings["KAFKA_TOPIC"]
+    bootstrap = settings["BROKER_HOSTNAME"]
+    register_defaults = settings["REGISTER_DEFAULTS"] == "true"
+    defaults = store_spec(settings)
+    if register_defaults:
+        reference_specs(settings)  # a bad .env fails here, before anything starts
+    partitions, cluster = await asyncio.to_thread(
+        check_topic, bootstrap, settings["KAFKA_TOPIC"] if register_defaults else None
     )
-    log.info(
-        "archiving topic %s (%d partitions) from %s into %s",
-        settings["KAFKA_TOPIC"],
-        partitions,
-        settings["BROKER_HOSTNAME"],
-        store.description,
+    worker = Worker(
+        worker_id=f"{socket.gethostname()}:{settings['REST_PORT']}",
+        config_topic=ConfigTopic(bootstrap, settings["CONFIG_STORAGE_TOPIC"]),
+        consumer_config=lambda spec: consumer_config(
+            bootstrap, group_id(spec), spec.consumer_overrides
+        ),
+        options=task_options(settings),
+        default_store=defaults,
     )
+    if register_defaults:
+        store = await worker.stores.get(defaults)  # wrong bucket/credentials: fail here
+        log.info(
+            "archiving topic %s (%d partitions) from %s into %s",
+            settings["KAFKA_TOPIC"],
+            partitions,
+            bootstrap,
+            store.description,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _request_stop, stop, sig)
-    options = task_options(settings)
-    tasks = [
-        SinkTask(
-            spec,
-            consumer_config(settings["BROKER_HOSTNAME"], group_id(spec), spec.consumer_overrides),
-            await stores.get(spec.store),
-            options,
-        )
-        for spec in specs
-    ]
-    reporter = asyncio.create_task(_report_progress(tasks, settings["PROGRESS_INTERVAL_S"], stop))
-    runs = [asyncio.create_task(task.run(stop)) for task in tasks]
-    failure: BaseException | None = None
+    follower: asyncio.Future[None] | None = None
+    server: asyncio.Task[None] | None = None
+    reporter: asyncio.Task[None] | None = None
     try:
-        for finished in asyncio.as_completed(runs):
-            try:
-                await finished
-            except ConnectorFailed as error:
-                failure = failure or error
-                stop.set()  # one connector failing stops the service, never half-archiving
+        follower = await _load_connectors(worker, settings, register_defaults)
+        app = create_app(
+            worker,
+            lambda cls, config: validate_connector_config(cls, config, defaults),
+            PLUGINS,
+            mask_secrets,
+            __version__,
+            kafka_cluster_id=lambda: cluster,
+        )
+        ready = asyncio.Event()
+        server = asyncio.create_task(
+            serve(app, settings["REST_HOST"], settings["REST_PORT"], ready)
+        )
+        await asyncio.wait(
+            [server, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        if server.done():
+            server.result()  # the port is taken: raise, naming it
+        log.info("REST API on %s:%d", settings["REST_HOST"], settings["REST_PORT"])
+        reporter = asyncio.create_task(
+            _report_progress(worker, settings["PROGRESS_INTERVAL_S"], stop)
+        )
+        await stop.wait()
     finally:
-        stop.set()
-        await asyncio.gather(*runs, return_exceptions=True)
-        reporter.cancel()
-        await stores.close()
+        for task in (server, reporter):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        worker.config_topic.close()
+        await worker.shutdown()
+        if follower is not None:
+            with contextlib.suppress(Exception):
+                await follower
+        worker.config_topic.close_consumer()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    _log_progress(tasks)
+    _log_progress(worker.sink_tasks())
     log.info("stopped")
-    if failure is not None:
-        raise failure
+
+
+async def _load_connectors(
+    worker: Worker, settings: Settings, register_defaults: bool
+) -> asyncio.Future[None]:
+    """Apply the stored connectors, (re)register the .env ones, then follow the topic."""
+    config_topic = worker.config_topic
+    await asyncio.to_thread(config_topic.ensure_exists)
+    stored = await asyncio.to_thread(config_topic.load)
+    for name, connector in stored.items():
+        await worker.apply(name, connector)
+    if register_defaults:
+        for name, config in reference_connector_configs(settings).items():
+            current = stored.get(name)
+            if current is None or current.config != config:
+                # A changed .env updates the connector but keeps its paused/stopped state.
+                await worker.put_config(name, config)
+    loop = asyncio.get_running_loop()
+
+    def on_change(name: str, connector: StoredConnector | None) -> None:
+        asyncio.run_coroutine_threadsafe(worker.apply(name, connector), loop).result()
+
+    return asyncio.ensure_future(asyncio.to_thread(config_topic.follow, on_change))
 
 
 def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
@@ -107,12 +166,12 @@ def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
     stop.set()
 
 
-async def _report_progress(tasks: list[SinkTask], interval_s: float, stop: asyncio.Event) -> None:
+async def _report_progress(worker: Worker, interval_s: float, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), interval_s)
         except TimeoutError:
-            _log_progress(tasks)
+            _log_progress(worker.sink_tasks())
 
 
 def _log_progress(tasks: list[SinkTask]) -> None:

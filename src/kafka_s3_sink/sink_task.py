@@ -88,6 +88,7 @@ class SinkTask:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_commit = time.monotonic()
         self._last_retry_log = 0.0
+        self._stop_requested = False
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -96,7 +97,7 @@ class SinkTask:
         self._consumer = await self._in_kafka_thread(self._open_consumer)
         log.info("%s: started, consuming %s", self.name, self._subscription_text())
         try:
-            while not stop.is_set() and self.failure is None:
+            while not (stop.is_set() or self._stop_requested) and self.failure is None:
                 messages = await self._in_kafka_thread(
                     self._consumer.consume, _BATCH, _POLL_TIMEOUT_S
                 )
@@ -112,6 +113,13 @@ class SinkTask:
             await self._shutdown()
         if self.failure is not None:
             raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
+
+    def request_stop(self) -> None:
+        """Stop this task only (pause, restart, delete): uploads finish, offsets commit."""
+        self._stop_requested = True
+
+    def assigned(self) -> list[tuple[str, int]]:
+        return list(self._progress)
 
     def _open_consumer(self) -> Consumer:
         consumer = Consumer(self._consumer_config, logger=log)

@@ -101,8 +101,15 @@ class DatePattern:
                 fields["y"] = _two_digit_year(int(raw))
             else:
                 fields["y" if letter == "Y" else letter] = int(raw)
-        moment = datetime(fields["y"], fields["M"], fields["d"], fields["H"], fields["m"],
-                          fields["s"], tzinfo=timezone(offset))
+        moment = datetime(
+            fields["y"],
+            fields["M"],
+            fields["d"],
+            fields["H"],
+            fields["m"],
+            fields["s"],
+            tzinfo=timezone(offset),
+        )
         if day_of_year is not None:
             moment = moment.replace(month=1, day=1) + timedelta(days=day_of_year - 1)
         return (moment + timedelta(microseconds=micros)).astimezone(UTC)

@@ -7,11 +7,16 @@ contract rather than against itself.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -127,9 +132,44 @@ def commit_offsets(bootstrap: str, group: str, topic: str, offsets: dict[int, in
         consumer.close()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def write_env(path: Path, **values: str) -> Path:
+    """A .env for one service of one test: its own REST port and config topic on loopback."""
+    values = {
+        "REST_HOST": "127.0.0.1",
+        "REST_PORT": str(free_port()),
+        "CONFIG_STORAGE_TOPIC": f"configs-{uuid.uuid4().hex[:12]}",
+        **values,
+    }
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return path
+
+
+def env_value(env_file: Path, key: str) -> str:
+    for line in env_file.read_text().splitlines():
+        if line.startswith(f"{key}="):
+            return line.split("=", 1)[1]
+    raise KeyError(key)
+
+
+def rest(env_file: Path, method: str, path: str, body: object = None) -> tuple[int, object]:
+    """Call the service's REST API as curl would; returns (status, decoded JSON or None)."""
+    url = f"http://127.0.0.1:{env_value(env_file, 'REST_PORT')}{path}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
 
 
 class Service:

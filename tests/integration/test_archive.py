@@ -15,6 +15,7 @@ from harness import (
     expected_objects,
     local_objects,
     read_topic,
+    rest,
     s3_objects,
     wait_until,
     write_env,
@@ -203,9 +204,20 @@ def test_errors_tolerance_none_stops_at_the_first_bad_message(
     producer.flush(10)
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"c"], timestamp=WRITER_TIME)
     env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, ERRORS_TOLERANCE="none")
-    service = Service(env_file, tmp_path / "service.log").start()
-    assert service.wait(60) == 1
-    assert "errors.tolerance=none" in service.log()
+    with Service(env_file, tmp_path / "service.log") as service:
+        # As in Kafka Connect: the task fails, the worker stays up and says why.
+        def task_failed() -> bool:
+            try:
+                status, body = rest(env_file, "GET", "/connectors/s3-sink-data/tasks/0/status")
+            except OSError:  # not listening yet
+                return False
+            return status == 200 and body["state"] == "FAILED"
+
+        wait_until(task_failed, 60, "the data task to fail")
+        _, body = rest(env_file, "GET", "/connectors/s3-sink-data/tasks/0/status")
+        assert "errors.tolerance=none" in body["trace"]
+        assert service.running
+        assert service.stop() == 0, service.log()
     objects = local_objects(tmp_path / "data", BUCKET)
     assert sorted(k.rsplit("+", 1)[1] for k in objects) == [
         "0000000000-timestamp.txt",
@@ -213,7 +225,7 @@ def test_errors_tolerance_none_stops_at_the_first_bad_message(
         "0000000001-timestamp.txt",
         "0000000001.bin",
     ]
-    # The stop commits what was stored, so a restart resumes at the bad message.
+    # The failed task committed what it stored, so a restart resumes at the bad message.
     assert committed_offsets(kafka_broker.bootstrap, "connect-s3-sink-data", topic, 1) == {0: 2}
 
 

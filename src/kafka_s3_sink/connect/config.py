@@ -143,10 +143,21 @@ class _Builder:
         policy = self.run(lambda: self._errors(topics[0] if topics else ()))
         overrides = self.run(lambda: consumer_overrides(self.config))
         self.run(self._remaining)
-        if (self.errors or connector_name is None or topics is None or store is None
-                or built_format is None or converter is None or chain is None
-                or layout is None or partitioning is None or rotation is None
-                or null_values is None or policy is None or overrides is None):
+        if (
+            self.errors
+            or connector_name is None
+            or topics is None
+            or store is None
+            or built_format is None
+            or converter is None
+            or chain is None
+            or layout is None
+            or partitioning is None
+            or rotation is None
+            or null_values is None
+            or policy is None
+            or overrides is None
+        ):
             return None
         _, record_format, compression, level = built_format
         return ConnectorSpec(
@@ -181,8 +192,7 @@ class _Builder:
         elif given is not None and given != name:
             raise invalid("name", given, f"does not match the connector name {name!r}")
         if not name.strip() or any(ord(c) < 32 or ord(c) == 127 for c in name):
-            raise invalid("name", name, "a connector name is non-empty, without control "
-                          "characters")
+            raise invalid("name", name, "a connector name is non-empty, without control characters")
         return name
 
     def _topics(self) -> tuple[tuple[str, ...], str | None]:
@@ -190,17 +200,25 @@ class _Builder:
         topics = p.get_list("topics")
         regex = p.get_optional("topics.regex")
         if bool(topics) == bool(regex):
-            message = ("Must configure one of topics or topics.regex" if not topics else
-                       "topics and topics.regex are mutually exclusive options, but both are set")
+            message = (
+                "Must configure one of topics or topics.regex"
+                if not topics
+                else "topics and topics.regex are mutually exclusive options, but both are set"
+            )
             raise ConnectorConfigErrors([("topics", message), ("topics.regex", message)])
         for topic in topics:
             if not _TOPIC.fullmatch(topic) or topic in (".", ".."):
-                raise invalid("topics", p.get_str("topics"), f"{topic!r} is not a legal topic "
-                              "name (letters, digits, '.', '_', '-'; at most 249)")
+                raise invalid(
+                    "topics",
+                    p.get_str("topics"),
+                    f"{topic!r} is not a legal topic "
+                    "name (letters, digits, '.', '_', '-'; at most 249)",
+                )
         duplicates = sorted({t for t in topics if topics.count(t) > 1})
         if duplicates:
-            raise invalid("topics", p.get_str("topics"),
-                          f"duplicate topics: {', '.join(duplicates)}")
+            raise invalid(
+                "topics", p.get_str("topics"), f"duplicate topics: {', '.join(duplicates)}"
+            )
         if regex is not None:
             try:
                 re.compile(regex)
@@ -221,17 +239,26 @@ class _Builder:
         secret = p.get_optional("aws.secret.access.key")
         if (access is None) != (secret is None):
             missing = "aws.secret.access.key" if secret is None else "aws.access.key.id"
-            raise ConnectorConfigError(missing, f"{missing} is not set: give both "
-                                       "aws.access.key.id and aws.secret.access.key, or neither "
-                                       "(then the service's keys are used)")
+            raise ConnectorConfigError(
+                missing,
+                f"{missing} is not set: give both "
+                "aws.access.key.id and aws.secret.access.key, or neither "
+                "(then the service's keys are used)",
+            )
         if access is None or secret is None:
             access = defaults.access_key_id if defaults else ""
             secret = defaults.secret_access_key if defaults else ""
         same_place = defaults is not None and (defaults.endpoint_url, defaults.local_root) == (
-            endpoint, local_root)
+            endpoint,
+            local_root,
+        )
         return StoreSpec(
-            bucket=bucket, region=region, endpoint_url=endpoint, access_key_id=access,
-            secret_access_key=secret, local_root=local_root,
+            bucket=bucket,
+            region=region,
+            endpoint_url=endpoint,
+            access_key_id=access,
+            secret_access_key=secret,
+            local_root=local_root,
             # A local folder is simply made; a bucket only where the service makes its own.
             create_bucket=local_root is not None or (same_place and defaults.create_bucket),
         )
@@ -256,9 +283,12 @@ class _Builder:
         if interval is not None and interval <= 0:
             interval = None
         if interval and partitioning is not None and partitioning.record_time is None:
-            log.warning("rotate.interval.ms=%s is ignored: %s has no timestamp extractor "
-                        "(as in Confluent's sink, it applies to time-based partitioners only)",
-                        interval, partitioning.class_name.rsplit(".", 1)[-1])
+            log.warning(
+                "rotate.interval.ms=%s is ignored: %s has no timestamp extractor "
+                "(as in Confluent's sink, it applies to time-based partitioners only)",
+                interval,
+                partitioning.class_name.rsplit(".", 1)[-1],
+            )
             interval = None
         if scheduled is not None and scheduled > 0:
             require_timezone(p)
@@ -267,11 +297,16 @@ class _Builder:
         return RotationSpec(flush_size, interval, scheduled)
 
     def _null_values(self) -> str:
-        value = self.params.get_choice("behavior.on.null.values", "fail",
-                                       ("fail", "ignore", "write"))
+        value = self.params.get_choice(
+            "behavior.on.null.values", "fail", ("fail", "ignore", "write")
+        )
         if value == "write":
-            raise invalid("behavior.on.null.values", value, "write needs store.kafka.keys, "
-                          "which kafka-s3-sink does not support; use fail or ignore")
+            raise invalid(
+                "behavior.on.null.values",
+                value,
+                "write needs store.kafka.keys, "
+                "which kafka-s3-sink does not support; use fail or ignore",
+            )
         return value
 
     def _errors(self, topics: tuple[str, ...]) -> tuple[str, str | None, int, bool]:
@@ -279,12 +314,18 @@ class _Builder:
         tolerance = p.get_choice("errors.tolerance", "none", ("none", "all"))
         topic = p.get_optional("errors.deadletterqueue.topic.name")
         if topic is not None and topic in topics:
-            raise invalid("errors.deadletterqueue.topic.name", topic, "the dead-letter topic "
-                          "may not be one of the topics the connector consumes")
+            raise invalid(
+                "errors.deadletterqueue.topic.name",
+                topic,
+                "the dead-letter topic may not be one of the topics the connector consumes",
+            )
         factor = p.get_int("errors.deadletterqueue.topic.replication.factor", 3, minimum=-1)
         if factor == 0:
-            raise invalid("errors.deadletterqueue.topic.replication.factor", "0",
-                          "a replication factor is -1 (the broker's default) or at least 1")
+            raise invalid(
+                "errors.deadletterqueue.topic.replication.factor",
+                "0",
+                "a replication factor is -1 (the broker's default) or at least 1",
+            )
         headers = p.get_bool("errors.deadletterqueue.context.headers.enable", False)
         return tolerance, topic, factor, headers
 
@@ -315,8 +356,12 @@ def _store_location(url: str | None) -> tuple[str | None, Path | None]:
         return url.rstrip("/"), None
     if parts.scheme == "file" and parts.path.startswith("/") and not parts.netloc:
         return None, Path(parts.path)
-    raise invalid("store.url", url, "expected an S3 endpoint (http(s)://host:port) or a local "
-                  "directory (file:///absolute/path)")
+    raise invalid(
+        "store.url",
+        url,
+        "expected an S3 endpoint (http(s)://host:port) or a local "
+        "directory (file:///absolute/path)",
+    )
 
 
 def _check_rejected(entry: ConfigKey, key: str, value: str) -> None:
@@ -325,8 +370,12 @@ def _check_rejected(entry: ConfigKey, key: str, value: str) -> None:
     if value.strip().lower() in accepted:
         return
     shown = " or ".join(a for a in entry.allowed if a)
-    raise invalid(key, value, f"not supported by kafka-s3-sink: {entry.meaning}"
-                  + (f"; only {shown} is accepted" if shown else "; leave it unset"))
+    raise invalid(
+        key,
+        value,
+        f"not supported by kafka-s3-sink: {entry.meaning}"
+        + (f"; only {shown} is accepted" if shown else "; leave it unset"),
+    )
 
 
 def _check_type(p: Params, entry: ConfigKey) -> None:
@@ -341,8 +390,10 @@ def _check_type(p: Params, entry: ConfigKey) -> None:
 def _unknown_key_message(key: str) -> str:
     close = difflib.get_close_matches(key, CONFIG_KEYS_BY_NAME, n=1, cutoff=0.75)
     hint = f" Did you mean {close[0]}?" if close else ""
-    return (f"Unknown configuration {key}: kafka-s3-sink does not know it (Kafka Connect "
-            f"would ignore it silently).{hint} Supported: {_SUPPORTED_KEYS}")
+    return (
+        f"Unknown configuration {key}: kafka-s3-sink does not know it (Kafka Connect "
+        f"would ignore it silently).{hint} Supported: {_SUPPORTED_KEYS}"
+    )
 
 
 def _compose(
@@ -376,6 +427,9 @@ def validate_connector_config(
 ) -> dict[str, Any]:
     """The body of ``PUT /connector-plugins/{class}/config/validate``, as Kafka Connect has it."""
     if plugin_class not in CONNECTOR_ALIASES:
-        raise invalid("connector.class", plugin_class,
-                      f"not a connector of kafka-s3-sink; supported: {S3_SINK_CONNECTOR}")
+        raise invalid(
+            "connector.class",
+            plugin_class,
+            f"not a connector of kafka-s3-sink; supported: {S3_SINK_CONNECTOR}",
+        )
     return validation_response(S3_SINK_CONNECTOR, config, config_errors(config, defaults))

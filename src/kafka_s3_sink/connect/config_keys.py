@@ -44,198 +44,530 @@ _NO_SCHEMAS = "for Avro/Parquet, which need Connect schemas this service does no
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     # --- Kafka Connect ---
     ConfigKey("name", _S, "connector name; must equal the name in the request", type="STRING"),
-    ConfigKey("connector.class", _S, "io.confluent.connect.s3.S3SinkConnector, or its Kafka "
-              "Connect aliases S3SinkConnector and S3Sink", required=True, type="STRING"),
-    ConfigKey("tasks.max", _S, "upper bound on the tasks; kept for the status API (one "
-              "consumer per connector does the work)", "1", type="INT"),
-    ConfigKey("topics", _S, "comma-separated topics to archive (this or topics.regex)", "",
-              type="LIST"),
-    ConfigKey("topics.regex", _S, "Java regular expression; every topic it matches in full is "
-              "archived (this or topics)", "", type="STRING"),
-    ConfigKey("value.converter", _S, "SinetStreamConverter, ByteArrayConverter, StringConverter "
-              "or JsonConverter; default ByteArrayConverter (our worker's default)", "",
-              type="CLASS"),
-    ConfigKey("value.converter.*", _S, "converter parameters: JsonConverter schemas.enable "
-              "(default true), StringConverter converter.encoding (UTF-8)"),
-    ConfigKey("key.converter", _I, "keys are not written (store.kafka.keys=false)", "",
-              type="CLASS"),
+    ConfigKey(
+        "connector.class",
+        _S,
+        "io.confluent.connect.s3.S3SinkConnector, or its Kafka "
+        "Connect aliases S3SinkConnector and S3Sink",
+        required=True,
+        type="STRING",
+    ),
+    ConfigKey(
+        "tasks.max",
+        _S,
+        "upper bound on the tasks; kept for the status API (one "
+        "consumer per connector does the work)",
+        "1",
+        type="INT",
+    ),
+    ConfigKey(
+        "topics", _S, "comma-separated topics to archive (this or topics.regex)", "", type="LIST"
+    ),
+    ConfigKey(
+        "topics.regex",
+        _S,
+        "Java regular expression; every topic it matches in full is archived (this or topics)",
+        "",
+        type="STRING",
+    ),
+    ConfigKey(
+        "value.converter",
+        _S,
+        "SinetStreamConverter, ByteArrayConverter, StringConverter "
+        "or JsonConverter; default ByteArrayConverter (our worker's default)",
+        "",
+        type="CLASS",
+    ),
+    ConfigKey(
+        "value.converter.*",
+        _S,
+        "converter parameters: JsonConverter schemas.enable "
+        "(default true), StringConverter converter.encoding (UTF-8)",
+    ),
+    ConfigKey(
+        "key.converter", _I, "keys are not written (store.kafka.keys=false)", "", type="CLASS"
+    ),
     ConfigKey("key.converter.*", _I, "keys are not written"),
-    ConfigKey("header.converter", _I, "headers are not written (store.kafka.headers=false)", "",
-              type="CLASS"),
+    ConfigKey(
+        "header.converter",
+        _I,
+        "headers are not written (store.kafka.headers=false)",
+        "",
+        type="CLASS",
+    ),
     ConfigKey("header.converter.*", _I, "headers are not written"),
     ConfigKey("config.action.reload", _I, "a changed config is applied when PUT", "restart"),
-    ConfigKey("transforms", _S, "aliases of the value transforms, applied in this order: "
-              "ExtractField$Value, TimestampConverter$Value and SINETStream's "
-              "MicrosecondTimestampConverter$Value and ByteArrayCast$Value", "", type="LIST"),
-    ConfigKey("transforms.*", _S, "transforms.<alias>.type and that transform's parameters",
-              group="Transforms"),
-    ConfigKey("predicates", _R, "transform predicates do not exist here", "", type="LIST",
-              allowed=("",)),
-    ConfigKey("errors.tolerance", _S, "none: an unreadable record fails the connector; all: it "
-              "goes to the dead letter and archiving goes on", "none", "Error Handling"),
-    ConfigKey("errors.deadletterqueue.topic.name", _S, "dead-letter topic for unreadable "
-              "records (with errors.tolerance=all)", "", "Error Handling"),
-    ConfigKey("errors.deadletterqueue.topic.replication.factor", _S, "replication of the "
-              "dead-letter topic when it is created", "3", "Error Handling", "SHORT"),
-    ConfigKey("errors.deadletterqueue.context.headers.enable", _S, "add __connect.errors.* "
-              "headers (topic, partition, offset, reason) to dead-letter records", "false",
-              "Error Handling", "BOOLEAN"),
-    ConfigKey("errors.log.enable", _I, "failures are always logged (without record contents)",
-              "false", "Error Handling", "BOOLEAN"),
-    ConfigKey("errors.log.include.messages", _I, "record contents are never logged", "false",
-              "Error Handling", "BOOLEAN"),
-    ConfigKey("errors.retry.timeout", _I, "conversion failures are deterministic: a retry "
-              "cannot help", "0", "Error Handling", "LONG"),
-    ConfigKey("errors.retry.delay.max.ms", _I, "see errors.retry.timeout", "60000",
-              "Error Handling", "LONG"),
-    ConfigKey("consumer.override.*", _S, "Java consumer settings, passed to librdkafka under "
-              "their librdkafka names; ones without an equivalent are refused"),
+    ConfigKey(
+        "transforms",
+        _S,
+        "aliases of the value transforms, applied in this order: "
+        "ExtractField$Value, TimestampConverter$Value and SINETStream's "
+        "MicrosecondTimestampConverter$Value and ByteArrayCast$Value",
+        "",
+        type="LIST",
+    ),
+    ConfigKey(
+        "transforms.*",
+        _S,
+        "transforms.<alias>.type and that transform's parameters",
+        group="Transforms",
+    ),
+    ConfigKey(
+        "predicates", _R, "transform predicates do not exist here", "", type="LIST", allowed=("",)
+    ),
+    ConfigKey(
+        "errors.tolerance",
+        _S,
+        "none: an unreadable record fails the connector; all: it "
+        "goes to the dead letter and archiving goes on",
+        "none",
+        "Error Handling",
+    ),
+    ConfigKey(
+        "errors.deadletterqueue.topic.name",
+        _S,
+        "dead-letter topic for unreadable records (with errors.tolerance=all)",
+        "",
+        "Error Handling",
+    ),
+    ConfigKey(
+        "errors.deadletterqueue.topic.replication.factor",
+        _S,
+        "replication of the dead-letter topic when it is created",
+        "3",
+        "Error Handling",
+        "SHORT",
+    ),
+    ConfigKey(
+        "errors.deadletterqueue.context.headers.enable",
+        _S,
+        "add __connect.errors.* headers (topic, partition, offset, reason) to dead-letter records",
+        "false",
+        "Error Handling",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "errors.log.enable",
+        _I,
+        "failures are always logged (without record contents)",
+        "false",
+        "Error Handling",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "errors.log.include.messages",
+        _I,
+        "record contents are never logged",
+        "false",
+        "Error Handling",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "errors.retry.timeout",
+        _I,
+        "conversion failures are deterministic: a retry cannot help",
+        "0",
+        "Error Handling",
+        "LONG",
+    ),
+    ConfigKey(
+        "errors.retry.delay.max.ms",
+        _I,
+        "see errors.retry.timeout",
+        "60000",
+        "Error Handling",
+        "LONG",
+    ),
+    ConfigKey(
+        "consumer.override.*",
+        _S,
+        "Java consumer settings, passed to librdkafka under "
+        "their librdkafka names; ones without an equivalent are refused",
+    ),
     ConfigKey("producer.override.*", _I, "no producer settings to override"),
     ConfigKey("admin.override.*", _I, "no admin client settings to override"),
-    ConfigKey("group.id", _I, "not a Kafka Connect key: the group is connect-<name> "
-              "(consumer.override.group.id changes it)"),
+    ConfigKey(
+        "group.id",
+        _I,
+        "not a Kafka Connect key: the group is connect-<name> "
+        "(consumer.override.group.id changes it)",
+    ),
     ConfigKey("tasks.max.enforce", _I, "one consumer per connector", "true", type="BOOLEAN"),
     # --- Confluent S3 sink: connector ---
-    ConfigKey("format.class", _S, "ByteArrayFormat or JsonFormat (Avro, Parquet and CSV are "
-              "refused: they need Connect schemas)", required=True, group="Connector",
-              type="CLASS"),
-    ConfigKey("flush.size", _S, "records per object", required=True, group="Connector",
-              type="INT"),
-    ConfigKey("rotate.interval.ms", _S, "record-time span of one object (time-based "
-              "partitioners only; ignored with a warning otherwise, as Confluent does)", "-1",
-              "Connector", "LONG"),
-    ConfigKey("rotate.schedule.interval.ms", _S, "wall-clock span of one object (needs "
-              "timezone)", "-1", "Connector", "LONG"),
-    ConfigKey("rotate.file.on.partition.change", _R, "an object always ends where the "
-              "encoded partition changes", "true", "Connector", "BOOLEAN", allowed=("true",)),
-    ConfigKey("retry.backoff.ms", _I, "the store retries on its own schedule", "5000",
-              "Connector", "LONG"),
+    ConfigKey(
+        "format.class",
+        _S,
+        "ByteArrayFormat or JsonFormat (Avro, Parquet and CSV are "
+        "refused: they need Connect schemas)",
+        required=True,
+        group="Connector",
+        type="CLASS",
+    ),
+    ConfigKey("flush.size", _S, "records per object", required=True, group="Connector", type="INT"),
+    ConfigKey(
+        "rotate.interval.ms",
+        _S,
+        "record-time span of one object (time-based "
+        "partitioners only; ignored with a warning otherwise, as Confluent does)",
+        "-1",
+        "Connector",
+        "LONG",
+    ),
+    ConfigKey(
+        "rotate.schedule.interval.ms",
+        _S,
+        "wall-clock span of one object (needs timezone)",
+        "-1",
+        "Connector",
+        "LONG",
+    ),
+    ConfigKey(
+        "rotate.file.on.partition.change",
+        _R,
+        "an object always ends where the encoded partition changes",
+        "true",
+        "Connector",
+        "BOOLEAN",
+        allowed=("true",),
+    ),
+    ConfigKey(
+        "retry.backoff.ms", _I, "the store retries on its own schedule", "5000", "Connector", "LONG"
+    ),
     ConfigKey("shutdown.timeout.ms", _I, "see SHUTDOWN_TIMEOUT_S", "3000", "Connector", "LONG"),
-    ConfigKey("filename.offset.zero.pad.width", _S, "digits of the offset in object names",
-              "10", "Connector", "INT"),
-    ConfigKey("behavior.on.null.values", _S, "null values (tombstones): fail, or ignore "
-              "(skipped, offset committed); write is refused (needs store.kafka.keys)", "fail",
-              "Connector"),
-    ConfigKey("report.null.values.to.dlq", _I, "ignored null values are not reported",
-              "true", "Connector", "BOOLEAN"),
-    ConfigKey("tombstone.encoded.partition", _I, "only with behavior.on.null.values=write",
-              "tombstone", "Connector"),
-    ConfigKey("max.write.duration.ms", _I, "writes are bounded by the store's timeouts",
-              group="Connector", type="LONG"),
-    ConfigKey("schema.compatibility", _I, "values have no schemas, so no schema changes "
-              "rotate objects", "NONE", "Schema"),
+    ConfigKey(
+        "filename.offset.zero.pad.width",
+        _S,
+        "digits of the offset in object names",
+        "10",
+        "Connector",
+        "INT",
+    ),
+    ConfigKey(
+        "behavior.on.null.values",
+        _S,
+        "null values (tombstones): fail, or ignore "
+        "(skipped, offset committed); write is refused (needs store.kafka.keys)",
+        "fail",
+        "Connector",
+    ),
+    ConfigKey(
+        "report.null.values.to.dlq",
+        _I,
+        "ignored null values are not reported",
+        "true",
+        "Connector",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "tombstone.encoded.partition",
+        _I,
+        "only with behavior.on.null.values=write",
+        "tombstone",
+        "Connector",
+    ),
+    ConfigKey(
+        "max.write.duration.ms",
+        _I,
+        "writes are bounded by the store's timeouts",
+        group="Connector",
+        type="LONG",
+    ),
+    ConfigKey(
+        "schema.compatibility",
+        _I,
+        "values have no schemas, so no schema changes rotate objects",
+        "NONE",
+        "Schema",
+    ),
     ConfigKey("schema.cache.size", _I, _NO_SCHEMAS, "1000", "Connector", "INT"),
     ConfigKey("enhanced.avro.schema.support", _I, _NO_SCHEMAS, "true", "Connector", "BOOLEAN"),
     ConfigKey("connect.meta.data", _I, _NO_SCHEMAS, "true", "Connector", "BOOLEAN"),
     ConfigKey("avro.codec", _I, _NO_SCHEMAS, "null", "Connector"),
     ConfigKey("parquet.codec", _I, _NO_SCHEMAS, "snappy", "Connector"),
     ConfigKey("allow.optional.map.keys", _I, _NO_SCHEMAS, "false", "Connector", "BOOLEAN"),
-    ConfigKey("json.decimal.format", _S, "JsonFormat decimals: BASE64 or NUMERIC", "BASE64",
-              "Connector"),
-    ConfigKey("store.kafka.keys", _R, "keys are not written", "false", "Keys and Headers",
-              "BOOLEAN", allowed=("false",)),
-    ConfigKey("store.kafka.headers", _R, "headers are not written", "false", "Keys and Headers",
-              "BOOLEAN", allowed=("false",)),
-    ConfigKey("keys.format.class", _I, "only with store.kafka.keys=true", group="Keys and "
-              "Headers", type="CLASS"),
-    ConfigKey("headers.format.class", _I, "only with store.kafka.headers=true",
-              group="Keys and Headers", type="CLASS"),
-    ConfigKey("partitioner.max.open.files", _I, "objects are written as they fill", "-1",
-              "Connector", "INT"),
+    ConfigKey(
+        "json.decimal.format", _S, "JsonFormat decimals: BASE64 or NUMERIC", "BASE64", "Connector"
+    ),
+    ConfigKey(
+        "store.kafka.keys",
+        _R,
+        "keys are not written",
+        "false",
+        "Keys and Headers",
+        "BOOLEAN",
+        allowed=("false",),
+    ),
+    ConfigKey(
+        "store.kafka.headers",
+        _R,
+        "headers are not written",
+        "false",
+        "Keys and Headers",
+        "BOOLEAN",
+        allowed=("false",),
+    ),
+    ConfigKey(
+        "keys.format.class",
+        _I,
+        "only with store.kafka.keys=true",
+        group="Keys and Headers",
+        type="CLASS",
+    ),
+    ConfigKey(
+        "headers.format.class",
+        _I,
+        "only with store.kafka.headers=true",
+        group="Keys and Headers",
+        type="CLASS",
+    ),
+    ConfigKey(
+        "partitioner.max.open.files",
+        _I,
+        "objects are written as they fill",
+        "-1",
+        "Connector",
+        "INT",
+    ),
     # --- Confluent S3 sink: S3 ---
-    ConfigKey("s3.bucket.name", _S, "bucket (the folder under a file:// store)", required=True,
-              group="S3"),
-    ConfigKey("s3.region", _S, "region of the bucket; default the service's S3_REGION, else "
-              "us-west-2 as Confluent's", "us-west-2", "S3"),
-    ConfigKey("store.url", _S, "S3-compatible endpoint (http(s)://host:port, path-style) or "
-              "file:///absolute/path for a local directory; unset: AWS S3", "", "Storage"),
-    ConfigKey("storage.class", _S, "io.confluent.connect.s3.storage.S3Storage (or S3Storage)",
-              required=True, group="Storage", type="CLASS"),
+    ConfigKey(
+        "s3.bucket.name", _S, "bucket (the folder under a file:// store)", required=True, group="S3"
+    ),
+    ConfigKey(
+        "s3.region",
+        _S,
+        "region of the bucket; default the service's S3_REGION, else us-west-2 as Confluent's",
+        "us-west-2",
+        "S3",
+    ),
+    ConfigKey(
+        "store.url",
+        _S,
+        "S3-compatible endpoint (http(s)://host:port, path-style) or "
+        "file:///absolute/path for a local directory; unset: AWS S3",
+        "",
+        "Storage",
+    ),
+    ConfigKey(
+        "storage.class",
+        _S,
+        "io.confluent.connect.s3.storage.S3Storage (or S3Storage)",
+        required=True,
+        group="Storage",
+        type="CLASS",
+    ),
     ConfigKey("topics.dir", _S, "first part of every object key", "topics", "Storage"),
     ConfigKey("directory.delim", _S, "separator of the key's directories", "/", "Storage"),
     ConfigKey("file.delim", _S, "separator inside object names", "+", "Storage"),
-    ConfigKey("aws.access.key.id", _S, "access key; unset: the service's AWS_ACCESS_KEY_ID",
-              "", "S3"),
-    ConfigKey("aws.secret.access.key", _S, "secret key; unset: the service's AWS_SECRET_KEY",
-              "", "S3", "PASSWORD"),
-    ConfigKey("s3.credentials.provider.class", _R, "the keys above, or the service's",
-              "com.amazonaws.auth.DefaultAWSCredentialsProviderChain", "S3", "CLASS",
-              allowed=("com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
-                       "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider")),
-    ConfigKey("s3.credentials.provider.*", _R, "custom credential providers do not exist here",
-              group="S3", allowed=("",)),
-    ConfigKey("s3.compression.type", _S, "none or gzip (adds .gz; ByteArray and JSON formats)",
-              "none", "S3"),
-    ConfigKey("s3.compression.level", _S, "gzip level, -1 (default: 6) to 9", "-1", "S3",
-              "INT"),
-    ConfigKey("format.bytearray.extension", _S, "ByteArrayFormat object extension", ".bin",
-              "S3"),
-    ConfigKey("format.bytearray.separator", _S, "written after each ByteArrayFormat value, as "
-              "given (white space kept)", "\\n (the JVM line separator)", "S3"),
-    ConfigKey("s3.part.size", _I, _NO_S3_PARTS + "; checked to be 5 MiB to 2 GiB", "26214400",
-              "S3", "INT"),
+    ConfigKey(
+        "aws.access.key.id", _S, "access key; unset: the service's AWS_ACCESS_KEY_ID", "", "S3"
+    ),
+    ConfigKey(
+        "aws.secret.access.key",
+        _S,
+        "secret key; unset: the service's AWS_SECRET_KEY",
+        "",
+        "S3",
+        "PASSWORD",
+    ),
+    ConfigKey(
+        "s3.credentials.provider.class",
+        _R,
+        "the keys above, or the service's",
+        "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
+        "S3",
+        "CLASS",
+        allowed=(
+            "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
+            "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+        ),
+    ),
+    ConfigKey(
+        "s3.credentials.provider.*",
+        _R,
+        "custom credential providers do not exist here",
+        group="S3",
+        allowed=("",),
+    ),
+    ConfigKey(
+        "s3.compression.type",
+        _S,
+        "none or gzip (adds .gz; ByteArray and JSON formats)",
+        "none",
+        "S3",
+    ),
+    ConfigKey("s3.compression.level", _S, "gzip level, -1 (default: 6) to 9", "-1", "S3", "INT"),
+    ConfigKey("format.bytearray.extension", _S, "ByteArrayFormat object extension", ".bin", "S3"),
+    ConfigKey(
+        "format.bytearray.separator",
+        _S,
+        "written after each ByteArrayFormat value, as given (white space kept)",
+        "\\n (the JVM line separator)",
+        "S3",
+    ),
+    ConfigKey(
+        "s3.part.size", _I, _NO_S3_PARTS + "; checked to be 5 MiB to 2 GiB", "26214400", "S3", "INT"
+    ),
     ConfigKey("s3.part.retries", _I, "the store retries on its own schedule", "3", "S3", "INT"),
-    ConfigKey("s3.retry.backoff.ms", _I, "the store retries on its own schedule", "200", "S3",
-              "LONG"),
+    ConfigKey(
+        "s3.retry.backoff.ms", _I, "the store retries on its own schedule", "200", "S3", "LONG"
+    ),
     ConfigKey("s3.http.send.expect.continue", _I, _NO_S3_PARTS, "true", "S3", "BOOLEAN"),
     ConfigKey("s3.send.digest", _I, _NO_S3_PARTS, "false", "S3", "BOOLEAN"),
-    ConfigKey("s3.path.style.access.enabled", _I, "path-style with store.url, virtual-hosted "
-              "on AWS: the keys are the same either way", "true", "S3", "BOOLEAN"),
-    ConfigKey("s3.elastic.buffer.enable", _I, "objects are built in memory", "false", "S3",
-              "BOOLEAN"),
-    ConfigKey("s3.elastic.buffer.init.capacity", _I, "objects are built in memory", "131072",
-              "S3", "INT"),
-    ConfigKey("enable.conditional.writes", _I, "a replay rewrites the same bytes under the "
-              "same keys", "false", "S3", "BOOLEAN"),
-    ConfigKey("s3.ssea.name", _R, "server-side encryption settings do not exist here (the "
-              "bucket's default encryption applies)", "", "S3", allowed=("",)),
+    ConfigKey(
+        "s3.path.style.access.enabled",
+        _I,
+        "path-style with store.url, virtual-hosted on AWS: the keys are the same either way",
+        "true",
+        "S3",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "s3.elastic.buffer.enable", _I, "objects are built in memory", "false", "S3", "BOOLEAN"
+    ),
+    ConfigKey(
+        "s3.elastic.buffer.init.capacity", _I, "objects are built in memory", "131072", "S3", "INT"
+    ),
+    ConfigKey(
+        "enable.conditional.writes",
+        _I,
+        "a replay rewrites the same bytes under the same keys",
+        "false",
+        "S3",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "s3.ssea.name",
+        _R,
+        "server-side encryption settings do not exist here (the "
+        "bucket's default encryption applies)",
+        "",
+        "S3",
+        allowed=("",),
+    ),
     ConfigKey("s3.sse.customer.key", _R, "see s3.ssea.name", "", "S3", "PASSWORD", allowed=("",)),
-    ConfigKey("s3.sse.key", _R, "see s3.ssea.name (older name of s3.sse.customer.key)", "",
-              "S3", "PASSWORD", allowed=("",)),
+    ConfigKey(
+        "s3.sse.key",
+        _R,
+        "see s3.ssea.name (older name of s3.sse.customer.key)",
+        "",
+        "S3",
+        "PASSWORD",
+        allowed=("",),
+    ),
     ConfigKey("s3.sse.kms.key.id", _R, "see s3.ssea.name", "", "S3", allowed=("",)),
-    ConfigKey("s3.acl.canned", _R, "objects get the bucket's default ACL", "", "S3",
-              allowed=("",)),
-    ConfigKey("s3.wan.mode", _R, "no S3 Transfer Acceleration", "false", "S3", "BOOLEAN",
-              allowed=("false",)),
+    ConfigKey("s3.acl.canned", _R, "objects get the bucket's default ACL", "", "S3", allowed=("",)),
+    ConfigKey(
+        "s3.wan.mode",
+        _R,
+        "no S3 Transfer Acceleration",
+        "false",
+        "S3",
+        "BOOLEAN",
+        allowed=("false",),
+    ),
     ConfigKey("s3.proxy.url", _R, "no HTTP proxy for S3", "", "S3", allowed=("",)),
     ConfigKey("s3.proxy.user", _R, "no HTTP proxy for S3", "", "S3", allowed=("",)),
-    ConfigKey("s3.proxy.password", _R, "no HTTP proxy for S3", "", "S3", "PASSWORD",
-              allowed=("",)),
-    ConfigKey("s3.object.tagging", _R, "objects are not tagged", "false", "S3", "BOOLEAN",
-              allowed=("false",)),
+    ConfigKey("s3.proxy.password", _R, "no HTTP proxy for S3", "", "S3", "PASSWORD", allowed=("",)),
+    ConfigKey(
+        "s3.object.tagging",
+        _R,
+        "objects are not tagged",
+        "false",
+        "S3",
+        "BOOLEAN",
+        allowed=("false",),
+    ),
     ConfigKey("s3.object.tagging.key.value.pairs", _I, "objects are not tagged", "", "S3", "LIST"),
-    ConfigKey("s3.object.behavior.on.tagging.error", _I, "objects are not tagged", "ignore",
-              "S3"),
-    ConfigKey("s3.schema.partition.affix.type", _R, "values have no schema names", "NONE",
-              "S3", allowed=("NONE",)),
+    ConfigKey("s3.object.behavior.on.tagging.error", _I, "objects are not tagged", "ignore", "S3"),
+    ConfigKey(
+        "s3.schema.partition.affix.type",
+        _R,
+        "values have no schema names",
+        "NONE",
+        "S3",
+        allowed=("NONE",),
+    ),
     # --- Confluent storage-common: partitioner ---
-    ConfigKey("partitioner.class", _S, "DefaultPartitioner, TimeBasedPartitioner, "
-              "HourlyPartitioner, DailyPartitioner or FieldPartitioner",
-              "io.confluent.connect.storage.partitioner.DefaultPartitioner", "Partitioner",
-              "CLASS"),
-    ConfigKey("partition.field.name", _S, "FieldPartitioner: comma-separated fields of the "
-              "value (name=value directories)", "", "Partitioner", "LIST"),
-    ConfigKey("partition.duration.ms", _S, "TimeBasedPartitioner: span of one directory",
-              "-1", "Partitioner", "LONG"),
-    ConfigKey("path.format", _S, "TimeBasedPartitioner: Joda-Time pattern of the directory, "
-              "e.g. 'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH", "", "Partitioner"),
-    ConfigKey("locale", _S, "time-based partitioners: required, any locale (numeric patterns "
-              "only)", "", "Partitioner"),
-    ConfigKey("timezone", _S, "time-based partitioners and rotate.schedule.interval.ms: IANA "
-              "zone of the paths", "", "Partitioner"),
-    ConfigKey("timestamp.extractor", _S, "Record (Kafka record time), RecordField (a field of "
-              "the value) or Wallclock", "Wallclock", "Partitioner"),
-    ConfigKey("timestamp.field", _S, "RecordField: the field (dotted for nested) holding ms, "
-              "a numeric string or an ISO-8601 date-time", "timestamp", "Partitioner"),
-    ConfigKey("schema.generator.class", _I, "Hive schemas do not exist here", group="Schema",
-              type="CLASS"),
-    ConfigKey("hive.integration", _R, "no Hive integration", "false", "Hive", "BOOLEAN",
-              allowed=("false",)),
+    ConfigKey(
+        "partitioner.class",
+        _S,
+        "DefaultPartitioner, TimeBasedPartitioner, "
+        "HourlyPartitioner, DailyPartitioner or FieldPartitioner",
+        "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+        "Partitioner",
+        "CLASS",
+    ),
+    ConfigKey(
+        "partition.field.name",
+        _S,
+        "FieldPartitioner: comma-separated fields of the value (name=value directories)",
+        "",
+        "Partitioner",
+        "LIST",
+    ),
+    ConfigKey(
+        "partition.duration.ms",
+        _S,
+        "TimeBasedPartitioner: span of one directory",
+        "-1",
+        "Partitioner",
+        "LONG",
+    ),
+    ConfigKey(
+        "path.format",
+        _S,
+        "TimeBasedPartitioner: Joda-Time pattern of the directory, "
+        "e.g. 'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
+        "",
+        "Partitioner",
+    ),
+    ConfigKey(
+        "locale",
+        _S,
+        "time-based partitioners: required, any locale (numeric patterns only)",
+        "",
+        "Partitioner",
+    ),
+    ConfigKey(
+        "timezone",
+        _S,
+        "time-based partitioners and rotate.schedule.interval.ms: IANA zone of the paths",
+        "",
+        "Partitioner",
+    ),
+    ConfigKey(
+        "timestamp.extractor",
+        _S,
+        "Record (Kafka record time), RecordField (a field of the value) or Wallclock",
+        "Wallclock",
+        "Partitioner",
+    ),
+    ConfigKey(
+        "timestamp.field",
+        _S,
+        "RecordField: the field (dotted for nested) holding ms, "
+        "a numeric string or an ISO-8601 date-time",
+        "timestamp",
+        "Partitioner",
+    ),
+    ConfigKey(
+        "schema.generator.class", _I, "Hive schemas do not exist here", group="Schema", type="CLASS"
+    ),
+    ConfigKey(
+        "hive.integration",
+        _R,
+        "no Hive integration",
+        "false",
+        "Hive",
+        "BOOLEAN",
+        allowed=("false",),
+    ),
     ConfigKey("hive.*", _I, "no Hive integration", group="Hive"),
 )
 CONFIG_KEYS_BY_NAME = {entry.key: entry for entry in CONFIG_KEYS if not entry.is_prefix}
-_PREFIXES = sorted((entry for entry in CONFIG_KEYS if entry.is_prefix),
-                   key=lambda entry: -len(entry.key))
+_PREFIXES = sorted(
+    (entry for entry in CONFIG_KEYS if entry.is_prefix), key=lambda entry: -len(entry.key)
+)
 
 
 def lookup(key: str) -> ConfigKey | None:
@@ -251,7 +583,6 @@ def markdown_config_table() -> str:
     lines = ["| key | status | default | meaning |", "|---|---|---|---|"]
     for entry in CONFIG_KEYS:
         default = "(required)" if entry.required else (entry.default or "")
-        cells = (f"`{entry.key}`", entry.status, f"`{default}`" if default else "",
-                 entry.meaning)
+        cells = (f"`{entry.key}`", entry.status, f"`{default}`" if default else "", entry.meaning)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"

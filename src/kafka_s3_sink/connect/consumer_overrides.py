@@ -21,13 +21,31 @@ PREFIX = "consumer.override."
 
 # Same name, same meaning in both clients.
 _SAME = (
-    "group.id", "group.instance.id", "client.id", "client.rack", "bootstrap.servers",
-    "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "session.timeout.ms",
-    "heartbeat.interval.ms", "max.poll.interval.ms", "metadata.max.age.ms",
-    "reconnect.backoff.ms", "reconnect.backoff.max.ms", "retry.backoff.ms",
-    "connections.max.idle.ms", "check.crcs", "security.protocol", "sasl.mechanism",
-    "sasl.kerberos.service.name", "ssl.endpoint.identification.algorithm", "ssl.key.password",
-    "ssl.keystore.password", "ssl.cipher.suites", "socket.connection.setup.timeout.ms",
+    "group.id",
+    "group.instance.id",
+    "client.id",
+    "client.rack",
+    "bootstrap.servers",
+    "fetch.min.bytes",
+    "fetch.max.bytes",
+    "max.partition.fetch.bytes",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "metadata.max.age.ms",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "retry.backoff.ms",
+    "connections.max.idle.ms",
+    "check.crcs",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.kerberos.service.name",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.cipher.suites",
+    "socket.connection.setup.timeout.ms",
 )
 # Renamed in librdkafka.
 _RENAMED = {
@@ -77,12 +95,13 @@ def _isolation(key: str, value: str) -> dict[str, str]:
 def _assignors(key: str, value: str) -> dict[str, str]:
     names = []
     for item in (part.strip() for part in value.split(",") if part.strip()):
-        name = _ASSIGNORS.get(item) or _ASSIGNORS.get(
-            f"org.apache.kafka.clients.consumer.{item}"
-        )
+        name = _ASSIGNORS.get(item) or _ASSIGNORS.get(f"org.apache.kafka.clients.consumer.{item}")
         if name is None:
-            raise invalid(key, value, f"{item} has no librdkafka equivalent; supported: "
-                          f"{', '.join(_ASSIGNORS)}")
+            raise invalid(
+                key,
+                value,
+                f"{item} has no librdkafka equivalent; supported: {', '.join(_ASSIGNORS)}",
+            )
         names.append(name)
     return {"partition.assignment.strategy": ",".join(names)}
 
@@ -91,10 +110,16 @@ def _jaas(key: str, value: str) -> dict[str, str]:
     """PLAIN and SCRAM logins carry a user name and password, which librdkafka takes apart."""
     match = _JAAS.match(value.strip())
     if match is None:
-        raise invalid(key, value, "only the PlainLoginModule and ScramLoginModule logins "
-                      "(username and password) have a librdkafka equivalent")
-    options = {name: next(v for v in rest if v is not None)
-               for name, *rest in _JAAS_OPTION.findall(match.group(1))}
+        raise invalid(
+            key,
+            value,
+            "only the PlainLoginModule and ScramLoginModule logins "
+            "(username and password) have a librdkafka equivalent",
+        )
+    options = {
+        name: next(v for v in rest if v is not None)
+        for name, *rest in _JAAS_OPTION.findall(match.group(1))
+    }
     if "username" not in options or "password" not in options:
         raise invalid(key, value, "the login needs username and password options")
     return {"sasl.username": options["username"], "sasl.password": options["password"]}
@@ -103,8 +128,12 @@ def _jaas(key: str, value: str) -> dict[str, str]:
 def _trust_store(overrides: Mapping[str, str]) -> Callable[[str, str], dict[str, str]]:
     def convert(key: str, value: str) -> dict[str, str]:
         if overrides.get(PREFIX + "ssl.truststore.type", "JKS").upper() != "PEM":
-            raise invalid(key, value, "librdkafka reads PEM certificates only: convert the "
-                          "trust store to PEM and set consumer.override.ssl.truststore.type=PEM")
+            raise invalid(
+                key,
+                value,
+                "librdkafka reads PEM certificates only: convert the "
+                "trust store to PEM and set consumer.override.ssl.truststore.type=PEM",
+            )
         return {"ssl.ca.location": value}
 
     return convert
@@ -113,8 +142,12 @@ def _trust_store(overrides: Mapping[str, str]) -> Callable[[str, str], dict[str,
 def _key_store(overrides: Mapping[str, str]) -> Callable[[str, str], dict[str, str]]:
     def convert(key: str, value: str) -> dict[str, str]:
         if overrides.get(PREFIX + "ssl.keystore.type", "JKS").upper() != "PKCS12":
-            raise invalid(key, value, "librdkafka reads PKCS#12 key stores only: convert it "
-                          "and set consumer.override.ssl.keystore.type=PKCS12")
+            raise invalid(
+                key,
+                value,
+                "librdkafka reads PKCS#12 key stores only: convert it "
+                "and set consumer.override.ssl.keystore.type=PKCS12",
+            )
         return {"ssl.keystore.location": value}
 
     return convert
@@ -125,8 +158,13 @@ def _store_type(key: str, value: str) -> dict[str, str]:
 
 
 _CONVERTED = (
-    "auto.offset.reset", "isolation.level", "partition.assignment.strategy", "sasl.jaas.config",
-    "ssl.truststore.location", "ssl.truststore.type", "ssl.keystore.location",
+    "auto.offset.reset",
+    "isolation.level",
+    "partition.assignment.strategy",
+    "sasl.jaas.config",
+    "ssl.truststore.location",
+    "ssl.truststore.type",
+    "ssl.keystore.location",
     "ssl.keystore.type",
 )
 SUPPORTED_CONSUMER_SETTINGS = tuple(sorted((*_SAME, *_RENAMED, *_CONVERTED)))
@@ -147,7 +185,7 @@ def consumer_overrides(config: Mapping[str, str]) -> tuple[dict[str, str], list[
     out: dict[str, str] = {}
     keys = [key for key in config if key.startswith(PREFIX)]
     for key in keys:
-        name, value = key[len(PREFIX):], config[key].strip()
+        name, value = key[len(PREFIX) :], config[key].strip()
         if name in _SAME:
             out[name] = value
         elif name in _RENAMED:
@@ -158,7 +196,8 @@ def consumer_overrides(config: Mapping[str, str]) -> tuple[dict[str, str], list[
             raise invalid(key, value, f"not supported: {_REFUSED[name]}")
         else:
             raise ConnectorConfigError(
-                key, f"Unknown configuration {key}: the consumer setting {name!r} has no "
+                key,
+                f"Unknown configuration {key}: the consumer setting {name!r} has no "
                 f"librdkafka equivalent known to kafka-s3-sink; supported: "
                 f"{', '.join(SUPPORTED_CONSUMER_SETTINGS)}",
             )

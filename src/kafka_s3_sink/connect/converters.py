@@ -139,8 +139,10 @@ def with_schema(schema: Any, payload: Any, where: str) -> Any:
     if kind == "bytes" and isinstance(payload, str):
         return _base64(payload, where)
     if kind == "array" and isinstance(payload, list):
-        return [with_schema(schema.get("items"), item, f"{where}[{i}]")
-                for i, item in enumerate(payload)]
+        return [
+            with_schema(schema.get("items"), item, f"{where}[{i}]")
+            for i, item in enumerate(payload)
+        ]
     if kind == "map":
         return _map(schema, payload, where)
     if kind == "struct" and isinstance(payload, dict):
@@ -221,8 +223,11 @@ def _mismatch(kind: str, payload: Any, where: str) -> ConversionError:
 # SinetStreamConverter passes its parameters to Confluent's AvroData, whose options only
 # shape Connect schemas, which we do not keep: accepted, without effect.
 _AVRO_DATA_OPTIONS = (
-    "schemas.cache.config", "enhanced.avro.schema.support", "connect.meta.data",
-    "scrub.invalid.names", "connect.avro.contexts.enabled",
+    "schemas.cache.config",
+    "enhanced.avro.schema.support",
+    "connect.meta.data",
+    "scrub.invalid.names",
+    "connect.avro.contexts.enabled",
 )
 
 

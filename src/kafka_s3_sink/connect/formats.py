@@ -131,7 +131,8 @@ def _json(params: Params) -> JsonFormat:
 def _unsupported(class_name: str) -> Callable[[Params], Any]:
     def refuse(params: Params) -> Any:
         raise invalid(
-            "format.class", params.get_str("format.class"),
+            "format.class",
+            params.get_str("format.class"),
             f"{class_name.rsplit('.', 1)[-1]} is not supported by kafka-s3-sink: it writes "
             "values through their Kafka Connect schemas, which this service does not keep; "
             "supported: ByteArrayFormat, JsonFormat",

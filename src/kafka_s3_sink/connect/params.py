@@ -43,8 +43,9 @@ def normalize_config(config: Mapping[str, Any]) -> dict[str, str]:
             out[key] = str(value)
         else:
             raise ConnectorConfigError(
-                key, f"Invalid value for configuration {key}: expected a string, got JSON "
-                f"{type(value).__name__}"
+                key,
+                f"Invalid value for configuration {key}: expected a string, got JSON "
+                f"{type(value).__name__}",
             )
     return out
 
@@ -161,7 +162,8 @@ class Params:
         if found is None:
             canonical = sorted({name for name, _ in table.values()})
             raise invalid(
-                self.full(key), text,
+                self.full(key),
+                text,
                 f"{what} not supported by kafka-s3-sink; supported: {', '.join(canonical)}",
             )
         return found

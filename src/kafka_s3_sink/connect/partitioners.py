@@ -56,6 +56,7 @@ class Partitioning:
 
 # --- timestamp extractors -------------------------------------------------------------------
 
+
 def record_timestamp(record: Record, value: Any) -> int:
     if record.timestamp_ms is None or record.timestamp_ms < 0:
         raise PartitionError(
@@ -117,6 +118,7 @@ def record_field(field: str) -> TimeOf:
 
 # --- partitioners ---------------------------------------------------------------------------
 
+
 def _default(params: Params, delim: str) -> Partitioning:
     return Partitioning(
         DEFAULT_PARTITIONER, lambda record, value: f"partition={record.partition}", None
@@ -126,8 +128,7 @@ def _default(params: Params, delim: str) -> Partitioning:
 def _field(params: Params, delim: str) -> Partitioning:
     names = params.get_list("partition.field.name")
     if not names:
-        raise invalid("partition.field.name", "",
-                      "FieldPartitioner needs at least one field name")
+        raise invalid("partition.field.name", "", "FieldPartitioner needs at least one field name")
 
     def encode(record: Record, value: Any) -> str:
         if not isinstance(value, Mapping):
@@ -166,15 +167,22 @@ def _time_partitioning(
         for key, expected in (("path.format", path_format), ("partition.duration.ms", duration)):
             given = params.get_optional(key)
             if given is not None and given != str(expected):
-                raise invalid(key, given, f"{class_name.rsplit('.', 1)[-1]} fixes it to "
-                              f"{expected}; remove it, or use TimeBasedPartitioner")
+                raise invalid(
+                    key,
+                    given,
+                    f"{class_name.rsplit('.', 1)[-1]} fixes it to "
+                    f"{expected}; remove it, or use TimeBasedPartitioner",
+                )
     if not path_format.strip() or path_format == delim:
         raise invalid("path.format", path_format, "Path format cannot be empty.")
     if delim and path_format.endswith(delim):  # Confluent drops a trailing delimiter
         path_format = path_format[: -len(delim)]
     if duration <= 0:
-        raise invalid("partition.duration.ms", str(duration),
-                      "Partition duration needs to be a positive number of milliseconds.")
+        raise invalid(
+            "partition.duration.ms",
+            str(duration),
+            "Partition duration needs to be a positive number of milliseconds.",
+        )
     if not params.get_str("locale", "").strip():
         raise invalid("locale", "", "Locale cannot be empty.")
     zone = require_timezone(params)

@@ -48,6 +48,7 @@ def _java_div(value: int, divisor: int) -> int:
 
 # --- ExtractField$Value ---------------------------------------------------------------------
 
+
 def extract_field(alias: str, field: str) -> Transform:
     def apply(value: Any) -> Any:
         if value is None:
@@ -67,6 +68,7 @@ def extract_field(alias: str, field: str) -> Transform:
 
 
 # --- TimestampConverter$Value ---------------------------------------------------------------
+
 
 class TimestampConversion:
     """Kafka's TimestampConverter: any of unix/string/Date/Time/Timestamp -> target.type."""
@@ -120,8 +122,12 @@ class TimestampConversion:
         if self.target == "Date":
             return moment.replace(hour=0, minute=0, second=0, microsecond=0)
         if self.target == "Time":
-            return _EPOCH.replace(hour=moment.hour, minute=moment.minute,
-                                  second=moment.second, microsecond=moment.microsecond)
+            return _EPOCH.replace(
+                hour=moment.hour,
+                minute=moment.minute,
+                second=moment.second,
+                microsecond=moment.microsecond,
+            )
         return moment  # Timestamp
 
     def convert(self, value: Any) -> Any:
@@ -169,19 +175,22 @@ def _timestamp_conversion(alias: str, params: Params) -> tuple[str, TimestampCon
         except PatternError as error:
             raise invalid(params.full("format"), pattern_text, str(error)) from None
     elif target == "string":
-        raise invalid(params.full("format"), "",
-                      "TimestampConverter requires format option to be specified when using "
-                      "string timestamps")
+        raise invalid(
+            params.full("format"),
+            "",
+            "TimestampConverter requires format option to be specified when using "
+            "string timestamps",
+        )
     precision = params.get_choice("unix.precision", "milliseconds", _UNIX_PRECISIONS)
     # Without schemas there is no field default to put in place of a null.
     params.get_bool("replace.null.with.default", True)
     params.reject_unknown(
         f"transform {alias}",
-        (*_COMMON, "field", "target.type", "format", "unix.precision",
-         "replace.null.with.default"),
+        (*_COMMON, "field", "target.type", "format", "unix.precision", "replace.null.with.default"),
     )
-    return field, TimestampConversion(alias, target, pattern,
-                                      (precision, _UNIX_PRECISIONS[precision]))
+    return field, TimestampConversion(
+        alias, target, pattern, (precision, _UNIX_PRECISIONS[precision])
+    )
 
 
 def _build_timestamp_converter(alias: str, params: Params) -> Transform:
@@ -205,6 +214,7 @@ def _build_microsecond_timestamp_converter(alias: str, params: Params) -> Transf
 
 
 # --- ByteArrayCast$Value (SINETStream) -------------------------------------------------------
+
 
 def cast_to_bytes(alias: str, value: Any) -> Any:
     """bytes stay, text becomes UTF-8, numbers and booleans their Java text."""
@@ -259,15 +269,19 @@ def build_transforms(params: Params) -> list[tuple[str, str, Transform]]:
         sub = params.sub(f"transforms.{alias}.")
         for key in ("predicate", "negate"):
             if sub.get_optional(key) is not None:
-                raise invalid(sub.full(key), sub.get_str(key),
-                              "predicates are not supported by kafka-s3-sink")
+                raise invalid(
+                    sub.full(key), sub.get_str(key), "predicates are not supported by kafka-s3-sink"
+                )
         class_name, build = sub.get_plugin("type", TRANSFORM_ALIASES, "transform")
         chain.append((alias, class_name, build(alias, sub)))
     # Parameters of a transform that `transforms` does not list: a typo in the list.
     for key in params.names():
         if key.startswith("transforms.") and key.split(".")[1] not in aliases:
-            raise invalid(key, params.config[key],
-                          f"transform alias {key.split('.')[1]!r} is not listed in transforms")
+            raise invalid(
+                key,
+                params.config[key],
+                f"transform alias {key.split('.')[1]!r} is not listed in transforms",
+            )
     return chain
 
 
@@ -283,5 +297,12 @@ def apply_chain(chain: list[tuple[str, str, Transform]]) -> Transform:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "map", Struct: "struct", list: "array", str: "string", int: "long",
-            float: "double", bool: "boolean"}.get(type(value), type(value).__name__)
+    return {
+        dict: "map",
+        Struct: "struct",
+        list: "array",
+        str: "string",
+        int: "long",
+        float: "double",
+        bool: "boolean",
+    }.get(type(value), type(value).__name__)

@@ -67,8 +67,9 @@ def _definition(key: str, entry: ConfigKey | None, order: int) -> dict[str, Any]
         "required": required,
         "default_value": None if required or entry is None or entry.is_prefix else entry.default,
         "importance": "HIGH" if required else "MEDIUM" if entry else "LOW",
-        "documentation": f"{entry.meaning} [{entry.status}]" if entry else
-        "unknown to kafka-s3-sink",
+        "documentation": f"{entry.meaning} [{entry.status}]"
+        if entry
+        else "unknown to kafka-s3-sink",
         "group": group,
         "width": "NONE",
         "display_name": key,

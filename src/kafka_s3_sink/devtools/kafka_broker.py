@@ -28,8 +28,9 @@ DEFAULT_VERSION = "4.1.1"
 # be ignored). Pinned to the log4j2 that Kafka 4.1.1 itself depends on so core/api/binding match.
 LOG4J_VERSION = "2.24.3"
 
-_DEP = ("<dependency><groupId>{}</groupId><artifactId>{}</artifactId>"
-        "<version>{}</version></dependency>")
+_DEP = (
+    "<dependency><groupId>{}</groupId><artifactId>{}</artifactId><version>{}</version></dependency>"
+)
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>kafka-fetch</artifactId><version>1</version>
 <packaging>pom</packaging><dependencies>{}</dependencies></project>"""
@@ -64,15 +65,25 @@ def fetch_kafka(version: str = DEFAULT_VERSION, cache_dir: Path | None = None) -
     # concurrent fetches never leave a half-filled libs dir that would later look complete.
     tmp = Path(tempfile.mkdtemp(prefix=f".kafka-{version}-", dir=home.parent))
     try:
-        deps = [("org.apache.kafka", "kafka_2.13", version),
-                ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
-                ("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION)]
+        deps = [
+            ("org.apache.kafka", "kafka_2.13", version),
+            ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
+            ("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION),
+        ]
         (tmp / "pom.xml").write_text(_POM.format("".join(_DEP.format(*d) for d in deps)))
         mvn = shutil.which("mvn")
         if mvn is None:
             raise RuntimeError("Maven (mvn) is needed to download Kafka: apt-get install maven")
-        cmd = [mvn, "-q", "-B", "-f", str(tmp / "pom.xml"), "dependency:copy-dependencies",
-               "-DincludeScope=runtime", f"-DoutputDirectory={tmp / 'libs'}"]
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(tmp / "pom.xml"),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={tmp / 'libs'}",
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise RuntimeError(f"mvn failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
@@ -112,9 +123,14 @@ def _die_with_parent() -> None:
 class LocalKafkaBroker:
     """One combined broker+controller KRaft node, listening on 127.0.0.1 only."""
 
-    def __init__(self, workdir: Path, port: int | None = None,
-                 message_max_bytes: int = 16 * 1024 * 1024,
-                 auto_create_topics: bool = False, version: str = DEFAULT_VERSION) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        message_max_bytes: int = 16 * 1024 * 1024,
+        auto_create_topics: bool = False,
+        version: str = DEFAULT_VERSION,
+    ) -> None:
         self.workdir = Path(workdir)
         free_port, self.controller_port = _free_ports(2)
         self.port = port or free_port
@@ -132,27 +148,37 @@ class LocalKafkaBroker:
         max_bytes = self.message_max_bytes + 1024  # room for the record batch's own header
         ctl, port = f"127.0.0.1:{self.controller_port}", self.port
         props: dict[str, object] = {
-            "process.roles": "broker,controller", "node.id": 1,
-            "controller.quorum.voters": f"1@{ctl}", "controller.listener.names": "CONTROLLER",
+            "process.roles": "broker,controller",
+            "node.id": 1,
+            "controller.quorum.voters": f"1@{ctl}",
+            "controller.listener.names": "CONTROLLER",
             "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://{ctl}",
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT", "log.dirs": self.workdir / "data",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": self.workdir / "data",
             # One node cannot hold the default 3 replicas of the internal topics; 1 offsets
             # partition instead of 50 makes the first consumer group of a run start faster.
-            "offsets.topic.replication.factor": 1, "offsets.topic.num.partitions": 1,
-            "transaction.state.log.replication.factor": 1, "transaction.state.log.min.isr": 1,
+            "offsets.topic.replication.factor": 1,
+            "offsets.topic.num.partitions": 1,
+            "transaction.state.log.replication.factor": 1,
+            "transaction.state.log.min.isr": 1,
             "share.coordinator.state.topic.replication.factor": 1,
             "share.coordinator.state.topic.min.isr": 1,
             # Tests' consumers get their partitions at once instead of after 3 s.
-            "group.initial.rebalance.delay.ms": 0, "num.partitions": 1,
+            "group.initial.rebalance.delay.ms": 0,
+            "num.partitions": 1,
             # After a SIGKILL the new broker cannot register before the dead incarnation's
             # session expires (9 s by default): this makes kill()+start() ~5 s faster.
-            "broker.session.timeout.ms": 4000, "broker.heartbeat.interval.ms": 500,
+            "broker.session.timeout.ms": 4000,
+            "broker.heartbeat.interval.ms": 500,
             "auto.create.topics.enable": str(self.auto_create_topics).lower(),
-            "message.max.bytes": max_bytes, "replica.fetch.max.bytes": max_bytes,
+            "message.max.bytes": max_bytes,
+            "replica.fetch.max.bytes": max_bytes,
             # Few threads: CI machines have 2 cores.
-            "num.network.threads": 2, "num.io.threads": 2, "background.threads": 2,
+            "num.network.threads": 2,
+            "num.io.threads": 2,
+            "background.threads": 2,
         }
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
@@ -161,9 +187,14 @@ class LocalKafkaBroker:
         java = Path(os.environ["JAVA_HOME"], "bin", "java") if "JAVA_HOME" in os.environ else "java"
         # A small heap and the serial GC keep the broker light on a 2-core machine;
         # $KAFKA_S3_SINK_JVM_OPTS comes last, so it can override these (e.g. -Xmx2g).
-        opts = ["-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={libs.parent / 'log4j2.properties'}",
-                *os.environ.get("KAFKA_S3_SINK_JVM_OPTS", "").split()]
+        opts = [
+            "-Xms64m",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={libs.parent / 'log4j2.properties'}",
+            *os.environ.get("KAFKA_S3_SINK_JVM_OPTS", "").split(),
+        ]
         return [str(java), *opts, "-cp", f"{libs}/*", main_class, *args]
 
     def start(self, timeout: float = 60) -> None:
@@ -177,15 +208,24 @@ class LocalKafkaBroker:
         if not (self.workdir / "data" / "meta.properties").exists():
             # Static controller.quorum.voters: so no --standalone (that is for dynamic quorums).
             fmt = ["format", "-t", _kafka_uuid(), "-c", str(config)]
-            res = subprocess.run(self._java("kafka.tools.StorageTool", *fmt),
-                                 capture_output=True, text=True, check=False)
+            res = subprocess.run(
+                self._java("kafka.tools.StorageTool", *fmt),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if res.returncode != 0:
                 raise RuntimeError(f"kafka storage format failed:\n{res.stdout}\n{res.stderr}")
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                self._java("kafka.Kafka", str(config)), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                self._java("kafka.Kafka", str(config)),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
         try:
             self._wait_ready(self._proc, deadline)
         except BaseException:
@@ -243,8 +283,13 @@ class LocalKafkaBroker:
     def admin(self) -> AdminClient:
         return AdminClient({"bootstrap.servers": self.bootstrap})
 
-    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None,
-                     timeout: float = 30) -> str:
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        config: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> str:
         """Create a topic and wait until every partition has a leader; returns ``name``."""
         admin = self.admin()
         topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})
@@ -252,8 +297,12 @@ class LocalKafkaBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             t = admin.list_topics(name, timeout=5).topics.get(name)
-            if t is not None and t.error is None and len(t.partitions) == partitions and all(
-                    p.leader >= 0 for p in t.partitions.values()):
+            if (
+                t is not None
+                and t.error is None
+                and len(t.partitions) == partitions
+                and all(p.leader >= 0 for p in t.partitions.values())
+            ):
                 return name
             time.sleep(0.1)
         raise TimeoutError(f"topic {name} has no leaders after {timeout}s")

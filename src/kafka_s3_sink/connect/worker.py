@@ -1,0 +1,260 @@
+"""The worker: runs connectors and answers for them, as a Kafka Connect worker does.
+
+Each connector is a parsed ConnectorSpec plus ``tasks.max`` SinkTasks sharing its consumer
+group.  Every change (create, update, pause, resume, stop, delete) is written to the config
+topic first, then applied; changes written by other workers arrive through the same topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka.admin import AdminClient
+
+from ..sink_task import SinkTask, TaskOptions
+from ..store.factory import StorePool
+from .config import parse_connector_config
+from .config_topic import ConfigTopic, StoredConnector
+from .model import (
+    Conflict,
+    ConnectorSpec,
+    ConnectorState,
+    ConnectorStatus,
+    NotFound,
+    StoreSpec,
+    TaskStatus,
+)
+
+log = logging.getLogger(__name__)
+
+# (bootstrap, group id, overrides) -> librdkafka consumer settings
+ConsumerConfigFactory = Callable[[ConnectorSpec], dict[str, Any]]
+
+
+@dataclass
+class _Task:
+    sink: SinkTask | None  # None: the task could not start (see trace)
+    run: asyncio.Task[None]
+    trace: str | None = None
+
+    @property
+    def state(self) -> ConnectorState:
+        if self.trace is not None:
+            return ConnectorState.FAILED
+        return ConnectorState.RUNNING
+
+
+@dataclass
+class _Connector:
+    config: dict[str, str]
+    spec: ConnectorSpec
+    target: ConnectorState = ConnectorState.RUNNING
+    tasks: list[_Task] = field(default_factory=list)
+
+
+class Worker:
+    """Implements the ConnectorRegistry protocol the REST API calls."""
+
+    def __init__(
+        self,
+        worker_id: str,
+        config_topic: ConfigTopic,
+        consumer_config: ConsumerConfigFactory,
+        options: TaskOptions,
+        default_store: StoreSpec,
+    ) -> None:
+        self.worker_id = worker_id
+        self.config_topic = config_topic
+        self.consumer_config = consumer_config
+        self.options = options
+        self.default_store = default_store
+        self.stores = StorePool()
+        self._connectors: dict[str, _Connector] = {}
+        self._stop = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        return sorted(self._connectors)
+
+    def _get(self, name: str) -> _Connector:
+        connector = self._connectors.get(name)
+        if connector is None:
+            raise NotFound(f"Connector {name} not found")
+        return connector
+
+    def get_config(self, name: str) -> dict[str, str]:
+        return dict(self._get(name).config)
+
+    def status(self, name: str) -> ConnectorStatus:
+        connector = self._get(name)
+        if connector.target is not ConnectorState.RUNNING:
+            tasks = (
+                []
+                if connector.target is ConnectorState.STOPPED
+                else [
+                    TaskStatus(i, connector.target, self.worker_id)
+                    for i in range(connector.spec.tasks_max)
+                ]
+            )
+            return ConnectorStatus(name, connector.target, self.worker_id, tasks)
+        tasks = [
+            TaskStatus(i, task.state, self.worker_id, task.trace)
+            for i, task in enumerate(connector.tasks)
+        ]
+        return ConnectorStatus(name, ConnectorState.RUNNING, self.worker_id, tasks)
+
+    def topics(self, name: str) -> list[str]:
+        connector = self._get(name)
+        seen = {key[0] for task in connector.tasks if task.sink for key in task.sink.assigned()}
+        return sorted(seen or set(connector.spec.topics))
+
+    def offsets(self, name: str) -> dict[tuple[str, int], int]:
+        connector = self._get(name)
+        group = self.consumer_config(connector.spec)["group.id"]
+        admin = AdminClient({"bootstrap.servers": self.config_topic.bootstrap})
+        request = ConsumerGroupTopicPartitions(group)
+        result = admin.list_consumer_group_offsets([request], request_timeout=10)[group].result()
+        return {
+            (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
+        }
+
+    # -- changing (write to the config topic, then apply) ----------------------------------
+
+    async def create(self, name: str, config: dict[str, str]) -> None:
+        async with self._lock:
+            if name in self._connectors:
+                raise Conflict(f"Connector {name} already exists")
+            self._parse(name, config)  # 400 before anything is stored
+            await self._store(name, StoredConnector(config, "RUNNING"))
+
+    async def put_config(self, name: str, config: dict[str, str]) -> bool:
+        async with self._lock:
+            self._parse(name, config)
+            existing = self._connectors.get(name)
+            state = existing.target.value if existing else "RUNNING"
+            await self._store(name, StoredConnector(config, state))
+            return existing is None
+
+    async def delete(self, name: str) -> None:
+        async with self._lock:
+            self._get(name)
+            await self._store(name, None)
+
+    async def pause(self, name: str) -> None:
+        await self._set_target(name, ConnectorState.PAUSED)
+
+    async def resume(self, name: str) -> None:
+        await self._set_target(name, ConnectorState.RUNNING)
+
+    async def stop(self, name: str) -> None:
+        await self._set_target(name, ConnectorState.STOPPED)
+
+    async def restart(self, name: str, include_tasks: bool, only_failed: bool) -> None:
+        connector = self._get(name)
+        if connector.target is not ConnectorState.RUNNING:
+            return
+        failed = any(task.trace for task in connector.tasks)
+        if include_tasks and (failed or not only_failed):
+            await self._restart_tasks(name, connector, only_failed)
+
+    async def restart_task(self, name: str, task_id: int) -> None:
+        connector = self._get(name)
+        if not 0 <= task_id < len(connector.tasks):
+            raise NotFound(f"Task {name}-{task_id} not found")
+        await self._stop_tasks(connector.tasks[task_id : task_id + 1])
+        connector.tasks[task_id] = await self._start_task(connector.spec, task_id)
+
+    async def _set_target(self, name: str, target: ConnectorState) -> None:
+        async with self._lock:
+            connector = self._get(name)
+            await self._store(name, StoredConnector(connector.config, target.value))
+
+    async def _store(self, name: str, stored: StoredConnector | None) -> None:
+        await asyncio.to_thread(self.config_topic.write, name, stored)
+        await self.apply(name, stored)
+
+    def _parse(self, name: str, config: dict[str, str]) -> ConnectorSpec:
+        return parse_connector_config(name, config, self.default_store)
+
+    # -- applying stored state -----------------------------------------------------------
+
+    async def apply(self, name: str, stored: StoredConnector | None) -> None:
+        """Make the running connector match ``stored`` (idempotent)."""
+        current = self._connectors.get(name)
+        if stored is None:
+            if current is not None:
+                await self._stop_tasks(current.tasks)
+                del self._connectors[name]
+                log.info("connector %s deleted", name)
+            return
+        target = ConnectorState(stored.target_state)
+        if current is not None and current.config == stored.config and current.target is target:
+            return
+        spec = self._parse(name, stored.config)
+        if current is not None:
+            await self._stop_tasks(current.tasks)
+        connector = _Connector(dict(stored.config), spec, target)
+        self._connectors[name] = connector
+        if target is ConnectorState.RUNNING:
+            connector.tasks = [await self._start_task(spec, i) for i in range(spec.tasks_max)]
+        log.info("connector %s: %s", name, target.value)
+
+    async def _start_task(self, spec: ConnectorSpec, task_id: int) -> _Task:
+        try:
+            store = await self.stores.get(spec.store)
+        except Exception as error:  # e.g. a bucket that does not exist: FAILED, with why
+            return _Task(None, _done(), trace=_trace(error))
+        sink = SinkTask(spec, self.consumer_config(spec), store, self.options, task_id)
+        task = _Task(sink, asyncio.create_task(sink.run(self._stop)))
+        task.run.add_done_callback(lambda run, t=task: _record_failure(t, run))
+        return task
+
+    async def _restart_tasks(self, name: str, connector: _Connector, only_failed: bool) -> None:
+        for i, task in enumerate(list(connector.tasks)):
+            if only_failed and task.trace is None:
+                continue
+            await self._stop_tasks([task])
+            connector.tasks[i] = await self._start_task(connector.spec, i)
+        log.info("connector %s: tasks restarted", name)
+
+    async def _stop_tasks(self, tasks: list[_Task]) -> None:
+        for task in tasks:
+            if task.sink is not None:
+                task.sink.request_stop()
+        await asyncio.gather(*(task.run for task in tasks), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        self._stop.set()
+        await self._stop_tasks([t for c in self._connectors.values() for t in c.tasks])
+        await self.stores.close()
+
+    def sink_tasks(self) -> list[SinkTask]:
+        return [
+            t.sink for c in self._connectors.values() for t in c.tasks if t.sink and not t.trace
+        ]
+
+
+def _done() -> asyncio.Task[None]:
+    async def nothing() -> None:
+        return None
+
+    return asyncio.create_task(nothing())
+
+
+def _record_failure(task: _Task, run: asyncio.Task[None]) -> None:
+    if not run.cancelled() and run.exception() is not None:
+        task.trace = _trace(run.exception())
+        name = task.sink.name if task.sink else "?"
+        log.error("task %s failed: %s", name, run.exception())
+
+
+def _trace(error: BaseException | None) -> str:
+    return "".join(traceback.format_exception(error)) if error else ""
