@@ -77,7 +77,9 @@ class Worker:
         self.stores = StorePool()
         self._connectors: dict[str, _Connector] = {}
         self._stop = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one change at a time from this worker's API
+        # Our own changes and those followed from the config topic arrive concurrently.
+        self._apply_lock = asyncio.Lock()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -188,11 +190,15 @@ class Worker:
 
     async def apply(self, name: str, stored: StoredConnector | None) -> None:
         """Make the running connector match ``stored`` (idempotent)."""
+        async with self._apply_lock:
+            await self._apply(name, stored)
+
+    async def _apply(self, name: str, stored: StoredConnector | None) -> None:
         current = self._connectors.get(name)
         if stored is None:
             if current is not None:
                 await self._stop_tasks(current.tasks)
-                del self._connectors[name]
+                self._connectors.pop(name, None)
                 log.info("connector %s deleted", name)
             return
         target = ConnectorState(stored.target_state)
