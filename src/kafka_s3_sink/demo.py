@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,6 +49,9 @@ def _write_env(workdir: Path, bootstrap: str) -> Path:
                 "S3_OBJECT_EXTENSION=.json",
                 f"STORE_URL=file://{workdir / 'data'}",
                 "PROGRESS_INTERVAL_S=2",
+                # The demo's REST API stays on this machine, on a port nothing else uses.
+                "REST_HOST=127.0.0.1",
+                f"REST_PORT={_free_port()}",
                 "",
             ]
         )
@@ -109,3 +113,9 @@ def _archive(workdir: Path, env_file: Path, expected: int) -> int:
     ok = len(found) >= expected and code == 0
     print("demo finished" if ok else f"demo failed: service exit code {code}")
     return 0 if ok else 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

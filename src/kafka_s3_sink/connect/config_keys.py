@@ -55,8 +55,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "tasks.max",
         _S,
-        "upper bound on the tasks; kept for the status API (one "
-        "consumer per connector does the work)",
+        "number of tasks; each is a consumer of the connector's group, sharing its partitions",
         "1",
         type="INT",
     ),
