@@ -85,21 +85,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a moto S3 server (``http://127.0.0.1:PORT``); use any credentials, path style.
-
-    See helpers.s3_client / helpers.make_bucket; every test should use its own bucket.
-    """
+@contextlib.contextmanager
+def _moto_server(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """A moto S3 server on a free loopback port; yields its URL, kills it at exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     script = Path(sys.executable).with_name("moto_server")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "moto.server"]
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    log_path = workdir / "moto.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, env={**os.environ, **(extra_env or {})})
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -121,3 +118,20 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a moto S3 server (``http://127.0.0.1:PORT``); use any credentials, path style.
+
+    See helpers.s3_client / helpers.make_bucket; every test should use its own bucket.
+    """
+    with _moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
+
+
+@pytest.fixture
+def s3_endpoint_checking_credentials(tmp_path: Path) -> Iterator[str]:
+    """A moto S3 server that, like AWS, refuses access keys it does not know."""
+    with _moto_server(tmp_path, {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as url:
+        yield url

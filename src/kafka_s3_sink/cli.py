@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from confluent_kafka import KafkaException
+
 from . import __version__
 from .config import ConfigError, load_settings
 from .dotenv import DotEnvError
@@ -64,6 +66,9 @@ def _run(env_file: Path | None) -> int:
         return EXIT_FAILED
     except OSError as error:  # e.g. REST_PORT already taken
         log.error("cannot start: %s", error)
+        return EXIT_FAILED
+    except KafkaException as error:  # e.g. the config topic cannot be created or read
+        log.error("Kafka refused a start-up request: %s", error.args[0].str())
         return EXIT_FAILED
     return 0
 

@@ -62,6 +62,19 @@ async def run_service(settings: Settings) -> None:
 
     Raises StoreError / BrokerError at start-up, with what to fix.
     """
+    # Handlers first: a SIGTERM during start-up then means "stop once started", not death.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _request_stop, stop, sig)
+    try:
+        await _serve_until_stopped(settings, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     bootstrap = settings["BROKER_HOSTNAME"]
     register_defaults = settings["REGISTER_DEFAULTS"] == "true"
     defaults = store_spec(settings)
@@ -88,10 +101,6 @@ async def run_service(settings: Settings) -> None:
             bootstrap,
             store.description,
         )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, _request_stop, stop, sig)
     follower: asyncio.Future[None] | None = None
     server: asyncio.Task[None] | None = None
     reporter: asyncio.Task[None] | None = None
@@ -131,8 +140,6 @@ async def run_service(settings: Settings) -> None:
             with contextlib.suppress(Exception):
                 await follower
         worker.config_topic.close_consumer()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
     _log_progress(worker.sink_tasks())
     log.info("stopped")
 

@@ -89,8 +89,10 @@ def curl(env_file: Path, *args: str) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-def wait_for_api(env_file: Path) -> None:
+def wait_for_api(env_file: Path, service: Service | None = None) -> None:
     def answering() -> bool:
+        if service is not None and not service.running:
+            raise AssertionError(f"the service exited:\n{service.log()}")
         try:
             return rest(env_file, "GET", "/")[0] == 200
         except OSError:
@@ -117,7 +119,7 @@ def test_registration_script_and_guide_checks_work_unchanged(
     }
     env_file = write_env(tmp_path / ".env", **env, REGISTER_DEFAULTS="false")
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_for_api(env_file)
+        wait_for_api(env_file, service)
         assert json.loads(curl(env_file, "http://localhost:8083/connectors")) == []
         for body in registration_bodies(env):
             created = json.loads(
@@ -191,7 +193,7 @@ def test_api_errors_from_a_real_worker(tmp_path, kafka_broker, topic_factory):
         "store.url": f"file://{tmp_path / 'data'}",
     }
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_for_api(env_file)
+        wait_for_api(env_file, service)
         assert rest(env_file, "POST", "/connectors", {"name": "c1", "config": config})[0] == 201
         status, body = rest(env_file, "POST", "/connectors", {"name": "c1", "config": config})
         assert (status, body["error_code"]) == (409, 409)
@@ -270,7 +272,7 @@ def test_flush_size_100_objects_as_the_confluent_connector_writes_them(
         ),
     ]
     with Service(env_file, tmp_path / "service.log") as service:
-        wait_for_api(env_file)
+        wait_for_api(env_file, service)
         for body in connectors:
             status, answer = rest(env_file, "POST", "/connectors", body)
             assert status == 201, answer
@@ -322,13 +324,13 @@ def test_connectors_and_their_state_survive_a_restart(tmp_path, kafka_broker, to
     )
     extra = batch_connector("extra", topic, tmp_path / "data")
     with Service(env_file, tmp_path / "first.log") as service:
-        wait_for_api(env_file)
+        wait_for_api(env_file, service)
         assert rest(env_file, "POST", "/connectors", extra)[0] == 201
         assert rest(env_file, "PUT", "/connectors/s3-sink-timestamp/pause")[0] == 202
         assert rest(env_file, "PUT", "/connectors/extra/stop")[0] == 204
         assert service.stop() == 0
     with Service(env_file, tmp_path / "second.log") as service:
-        wait_for_api(env_file)
+        wait_for_api(env_file, service)
         names = rest(env_file, "GET", "/connectors")[1]
         assert sorted(names) == ["extra", "s3-sink-data", "s3-sink-timestamp"]
         state = {
@@ -345,3 +347,54 @@ def test_connectors_and_their_state_survive_a_restart(tmp_path, kafka_broker, to
         assert status["connector"]["state"] == "RUNNING"
         assert status["tasks"][0]["state"] == "RUNNING"
         assert service.stop() == 0
+
+
+def test_batches_are_exactly_once_across_crashes(tmp_path, kafka_broker, topic_factory):
+    """flush.size=100 under SIGKILLs: every object holds the same 100 records as without."""
+    topic = topic_factory(partitions=1)
+    root = tmp_path / "archive"
+    env_file = write_env(
+        tmp_path / ".env",
+        BROKER_HOSTNAME=kafka_broker.bootstrap,
+        KAFKA_TOPIC=topic,
+        S3_BUCKET_NAME="batch",
+        STORE_URL=f"file://{root}",
+        REGISTER_DEFAULTS="false",
+    )
+    values = [f"record {i:05d}".encode() for i in range(5000)]
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
+    connector = batch_connector(
+        "eo",
+        topic,
+        root,
+        **{"value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"},
+    )
+    service = Service(env_file, tmp_path / "service.log").start()
+    try:
+        wait_for_api(env_file, service)
+        assert rest(env_file, "POST", "/connectors", connector)[0] == 201
+        for chunk in range(5):
+            for value in values[chunk * 1000 : (chunk + 1) * 1000]:
+                producer.produce(topic, value)
+            producer.flush(10)
+            before = len(local_objects(root, "batch")) if root.exists() else 0
+            wait_until(
+                lambda b=before: root.exists() and len(local_objects(root, "batch")) > b,
+                60,
+                "a new object before the kill",
+            )
+            service.kill()
+            service = Service(env_file, tmp_path / "service.log").start()  # config from topic
+        wait_until(lambda: len(local_objects(root, "batch")) >= 50, 90, "all 50 objects")
+        wait_for_api(env_file, service)
+        assert service.stop() == 0, service.log()
+    finally:
+        if service.running:
+            service.kill()
+    expected = {
+        f"topics/{topic}/partition=0/{topic}+0+{start:010d}.bin": b"".join(
+            v + b"\n" for v in values[start : start + 100]
+        )
+        for start in range(0, 5000, 100)
+    }
+    assert local_objects(root, "batch") == expected

@@ -89,3 +89,21 @@ def test_unreachable_s3_endpoint(tmp_path, kafka_broker, topic_factory):
     )
     assert code == 1
     assert "cannot reach the object store" in log and "S3_ENDPOINT_URL" in log
+
+
+def test_wrong_s3_credentials(
+    tmp_path, kafka_broker, s3_endpoint_checking_credentials, topic_factory
+):
+    topic = topic_factory(partitions=1)
+    code, log = run_to_exit(
+        tmp_path,
+        BROKER_HOSTNAME=kafka_broker.bootstrap,
+        KAFKA_TOPIC=topic,
+        AWS_ACCESS_KEY_ID="AKIAWRONGWRONGWRONG0",
+        AWS_SECRET_KEY="not-the-secret",
+        S3_BUCKET_NAME="b",
+        S3_ENDPOINT_URL=s3_endpoint_checking_credentials,
+    )
+    assert code == 1
+    assert "rejected the credentials (InvalidAccessKeyId)" in log
+    assert "AWS_SECRET_KEY" in log and "not-the-secret" not in log

@@ -40,8 +40,7 @@ def test_sinetstream_message_format_2_and_big_messages(kafka_broker, topic_facto
     big = bytes(range(256)) * (8 * 1024)  # 2 MiB: above the clients' 1 MiB defaults
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"small", big], message_format=2)
 
-    records = consume_all(kafka_broker.bootstrap, topic, 2,
-                          **{"fetch.max.bytes": 64 * 1024 * 1024})
+    records = consume_all(kafka_broker.bootstrap, topic, 2, **{"fetch.max.bytes": 64 * 1024 * 1024})
     assert [r.offset() for r in records] == [0, 1]
     assert not records[0].value().startswith(V3_MARKER)
     assert [decode(r.value(), message_format=2)[1] for r in records] == [b"small", big]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ class ConfigTopic:
     def load(self) -> dict[str, StoredConnector]:
         """Everything stored so far, read to the end of the topic."""
         consumer = self._open_consumer()
-        low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=15)
+        low, high = self._watermarks(consumer)
         state: dict[str, StoredConnector] = {}
         position = low
         while position < high:
@@ -71,6 +72,17 @@ class ConfigTopic:
                 state[name] = stored
         self._consumer = consumer
         return state
+
+    def _watermarks(self, consumer: Consumer, timeout_s: float = 60) -> tuple[int, int]:
+        # A topic created a moment ago may have no leader yet: ask again until it has one.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return consumer.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=5)
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def follow(self, on_change: ChangeHandler) -> None:
         """Apply what other workers write, until close(); runs on its own thread."""
