@@ -250,7 +250,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "MAX_INFLIGHT_BYTES",
-        "33554432",
+        "16777216",
         "a positive integer (bytes)",
         "bytes of uploads in flight at once, per connector",
         _positive_int,

@@ -31,7 +31,8 @@ from .store import ObjectStore, StoreError
 
 log = logging.getLogger(__name__)
 
-_BATCH = 500
+_BATCH = 500  # messages per consume call at most
+_BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
 _POLL_TIMEOUT_S = 0.2
 _MAX_BACKOFF_S = 30.0
 
@@ -89,6 +90,7 @@ class SinkTask:
         self._last_commit = time.monotonic()
         self._last_retry_log = 0.0
         self._stop_requested = False
+        self._batch_size = _BATCH
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -96,11 +98,14 @@ class SinkTask:
         self._loop = asyncio.get_running_loop()
         self._consumer = await self._in_kafka_thread(self._open_consumer)
         log.info("%s: started, consuming %s", self.name, self._subscription_text())
+        loop = self._loop
+        # One fetch always runs ahead: the Kafka thread builds the next batch while this
+        # one is dispatched (consume and dispatch otherwise take turns, each idling half).
+        fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
         try:
             while not (stop.is_set() or self._stop_requested) and self.failure is None:
-                messages = await self._in_kafka_thread(
-                    self._consumer.consume, _BATCH, _POLL_TIMEOUT_S
-                )
+                messages = await fetching
+                fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
                 for message in messages:
                     if self.failure is not None:
                         break
@@ -110,9 +115,30 @@ class SinkTask:
                 if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
                     await self._commit()
         finally:
+            # Messages fetched ahead are dropped: uncommitted, they are read again later.
+            await asyncio.gather(fetching, return_exceptions=True)
             await self._shutdown()
         if self.failure is not None:
             raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
+
+    def _fetch(self) -> list[Any]:
+        """What is there now, or else the first message to arrive within the poll timeout.
+
+        consume(n, timeout) waits for n messages or the timeout, so at a low rate every
+        message would wait out the timeout: ask for what is ready first, block only when idle.
+        """
+        assert self._consumer is not None
+        batch = self._batch_size
+        messages = self._consumer.consume(batch, 0)
+        if not messages:
+            messages = self._consumer.consume(1, _POLL_TIMEOUT_S)
+            if messages:
+                messages.extend(self._consumer.consume(batch - 1, 0))
+        if messages:
+            # Size batches by bytes, not count: 500 camera images would be 500 x 10 MB.
+            average = max(1, sum(len(m) for m in messages) // len(messages))
+            self._batch_size = max(1, min(_BATCH, _BATCH_BYTES // average))
+        return messages
 
     def request_stop(self) -> None:
         """Stop this task only (pause, restart, delete): uploads finish, offsets commit."""
