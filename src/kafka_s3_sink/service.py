@@ -154,11 +154,16 @@ async def _load_connectors(
     for name, connector in stored.items():
         await worker.apply(name, connector)
     if register_defaults:
-        for name, config in reference_connector_configs(settings).items():
+        from_env = reference_connector_configs(settings)
+        for name, connector in stored.items():
+            if connector.origin == "env" and name not in from_env:
+                log.info("connector %s is no longer in .env: deleting it", name)
+                await worker.delete(name)
+        for name, config in from_env.items():
             current = stored.get(name)
-            if current is None or current.config != config:
+            if current is None or current.config != config or current.origin != "env":
                 # A changed .env updates the connector but keeps its paused/stopped state.
-                await worker.put_config(name, config)
+                await worker.put_config(name, config, origin="env")
     loop = asyncio.get_running_loop()
 
     def on_change(name: str, connector: StoredConnector | None) -> None:

@@ -398,3 +398,27 @@ def test_batches_are_exactly_once_across_crashes(tmp_path, kafka_broker, topic_f
         for start in range(0, 5000, 100)
     }
     assert local_objects(root, "batch") == expected
+
+
+def test_connectors_dropped_from_env_are_deleted_at_restart(tmp_path, kafka_broker, topic_factory):
+    topic = topic_factory(partitions=1)
+    common = {
+        "BROKER_HOSTNAME": kafka_broker.bootstrap,
+        "KAFKA_TOPIC": topic,
+        "S3_BUCKET_NAME": "b",
+        "STORE_URL": f"file://{tmp_path / 'data'}",
+        "CONFIG_STORAGE_TOPIC": f"cfg-{topic}",
+    }
+    first = write_env(tmp_path / "first.env", **common, DATA_CONNECTOR="old-data")
+    with Service(first, tmp_path / "first.log") as service:
+        wait_for_api(first, service)
+        extra = batch_connector("from-api", topic, tmp_path / "data")
+        assert rest(first, "POST", "/connectors", extra)[0] == 201
+        assert service.stop() == 0
+    second = write_env(tmp_path / "second.env", **common, DATA_CONNECTOR="new-data")
+    with Service(second, tmp_path / "second.log") as service:
+        wait_for_api(second, service)
+        names = sorted(rest(second, "GET", "/connectors")[1])
+        # The one renamed in .env is gone; the one added through the API stays.
+        assert names == ["from-api", "new-data", "s3-sink-timestamp"]
+        assert service.stop() == 0

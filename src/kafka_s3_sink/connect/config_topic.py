@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class StoredConnector:
     config: dict[str, str]
     target_state: str  # RUNNING, PAUSED or STOPPED
+    origin: str = "api"  # "env": registered from .env, removed when .env no longer names it
 
 
 # name -> the stored connector, or None when it was deleted
@@ -102,7 +103,13 @@ class ConfigTopic:
         value = (
             None
             if stored is None
-            else json.dumps({"config": stored.config, "target_state": stored.target_state}).encode()
+            else json.dumps(
+                {
+                    "config": stored.config,
+                    "target_state": stored.target_state,
+                    "origin": stored.origin,
+                }
+            ).encode()
         )
         errors: list[str] = []
 
@@ -139,4 +146,6 @@ def _decode(key: bytes | None, value: bytes | None) -> tuple[str, StoredConnecto
     if value is None:
         return name, None
     data = json.loads(value)
-    return name, StoredConnector(dict(data["config"]), data.get("target_state", "RUNNING"))
+    return name, StoredConnector(
+        dict(data["config"]), data.get("target_state", "RUNNING"), data.get("origin", "api")
+    )

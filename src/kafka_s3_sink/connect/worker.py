@@ -56,6 +56,7 @@ class _Connector:
     spec: ConnectorSpec
     target: ConnectorState = ConnectorState.RUNNING
     tasks: list[_Task] = field(default_factory=list)
+    origin: str = "api"
 
 
 class Worker:
@@ -137,12 +138,12 @@ class Worker:
             self._parse(name, config)  # 400 before anything is stored
             await self._store(name, StoredConnector(config, "RUNNING"))
 
-    async def put_config(self, name: str, config: dict[str, str]) -> bool:
+    async def put_config(self, name: str, config: dict[str, str], origin: str = "api") -> bool:
         async with self._lock:
             self._parse(name, config)
             existing = self._connectors.get(name)
             state = existing.target.value if existing else "RUNNING"
-            await self._store(name, StoredConnector(config, state))
+            await self._store(name, StoredConnector(config, state, origin))
             return existing is None
 
     async def delete(self, name: str) -> None:
@@ -177,7 +178,8 @@ class Worker:
     async def _set_target(self, name: str, target: ConnectorState) -> None:
         async with self._lock:
             connector = self._get(name)
-            await self._store(name, StoredConnector(connector.config, target.value))
+            stored = StoredConnector(connector.config, target.value, connector.origin)
+            await self._store(name, stored)
 
     async def _store(self, name: str, stored: StoredConnector | None) -> None:
         await asyncio.to_thread(self.config_topic.write, name, stored)
@@ -203,11 +205,12 @@ class Worker:
             return
         target = ConnectorState(stored.target_state)
         if current is not None and current.config == stored.config and current.target is target:
+            current.origin = stored.origin
             return
         spec = self._parse(name, stored.config)
         if current is not None:
             await self._stop_tasks(current.tasks)
-        connector = _Connector(dict(stored.config), spec, target)
+        connector = _Connector(dict(stored.config), spec, target, origin=stored.origin)
         self._connectors[name] = connector
         if target is ConnectorState.RUNNING:
             connector.tasks = [await self._start_task(spec, i) for i in range(spec.tasks_max)]
