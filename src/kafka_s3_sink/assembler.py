@@ -57,6 +57,7 @@ class ObjectAssembler:
         """
         rotation = self.spec.rotation
         encoded = self.spec.encode_partition(record, value)
+        prepared = self.spec.format.prepare(value)
         record_time = None
         if rotation.rotate_interval_ms and self.spec.record_time is not None:
             record_time = self.spec.record_time(record, value)
@@ -74,7 +75,7 @@ class ObjectAssembler:
             batch = state.groups[encoded] = Batch(
                 record.topic, record.partition, encoded, record.offset
             )
-        batch.values.append(value)
+        batch.values.append(prepared)
         batch.offsets.append(record.offset)
         state.count += 1
         state.current_encoded = encoded

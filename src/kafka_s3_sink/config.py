@@ -243,14 +243,14 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "MAX_INFLIGHT_OBJECTS",
-        "256",
+        "128",
         "a positive integer",
         "uploads in flight at once, per connector",
         _positive_int,
     ),
     Option(
         "MAX_INFLIGHT_BYTES",
-        "16777216",
+        "8388608",
         "a positive integer (bytes)",
         "bytes of uploads in flight at once, per connector",
         _positive_int,

@@ -55,6 +55,9 @@ class ByteArrayFormat:
                 "ByteArrayConverter or the ByteArrayCast transform, or write JsonFormat"
             )
 
+    def prepare(self, value: Any) -> Any:
+        return value
+
     def encode(self, values: list[Any]) -> bytes:
         if not self.separator:
             return b"".join(values)
@@ -65,13 +68,20 @@ class ByteArrayFormat:
         return b"".join(parts)
 
 
+class _JsonLine(bytes):
+    """A record already serialized by JsonFormat.prepare (a bytes value would be base64)."""
+
+
 @dataclass(frozen=True)
 class JsonFormat:
     extension: str = ".json"
     decimal_numeric: bool = False  # json.decimal.format=NUMERIC
 
     def check(self, value: Any) -> None:
-        self.line(value)
+        """Nothing here: prepare() serializes each record once and fails for that record."""
+
+    def prepare(self, value: Any) -> _JsonLine:
+        return _JsonLine(self.line(value))
 
     def line(self, value: Any) -> bytes:
         try:
@@ -83,7 +93,7 @@ class JsonFormat:
         return text.encode() + b"\n"
 
     def encode(self, values: list[Any]) -> bytes:
-        return b"".join(self.line(value) for value in values)
+        return b"".join(v if isinstance(v, _JsonLine) else self.line(v) for v in values)
 
     def _default(self, value: Any) -> Any:
         if isinstance(value, bytes | bytearray | memoryview):

@@ -57,8 +57,12 @@ class ValueConverter(Protocol):
 class RecordFormat(Protocol):
     extension: str  # e.g. ".bin", ".json" (compression suffix added separately)
 
+    def prepare(self, value: Any) -> Any:
+        """What a batch keeps of one record (JSON: its serialized line); may raise."""
+        ...
+
     def encode(self, values: list[Any]) -> bytes:
-        """The bytes of one object holding ``values`` in order."""
+        """The bytes of one object holding ``values`` (prepared or not) in order."""
         ...
 
 

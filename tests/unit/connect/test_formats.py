@@ -98,7 +98,7 @@ def test_json_decimals_base64_by_default_or_numeric() -> None:
 
 def test_json_refuses_what_has_no_json_form() -> None:
     with pytest.raises(FormatError, match="JsonFormat cannot write"):
-        JsonFormat().check({"s": {1, 2}})
+        JsonFormat().prepare({"s": {1, 2}})  # each record once, when it joins a batch
 
 
 def test_json_extension() -> None:
