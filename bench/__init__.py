@@ -1,0 +1,1 @@
+"""Benchmark of kafka-s3-sink against Kafka Connect; run its scripts as `python -m bench.<name>`."""
