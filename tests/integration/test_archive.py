@@ -284,3 +284,43 @@ def test_sigterm_finishes_uploads_and_commits_within_the_timeout(
             # Everything below the committed position is stored (none committed: -1001).
             for offset in range(max(position, 0)):
                 assert f"{topic}+{partition}+{offset:010d}{suffix}" in names
+
+
+def test_two_services_share_the_partitions_and_survive_one_dying(
+    tmp_path, kafka_broker, topic_factory
+):
+    """Two workers on one .env split the groups' partitions; when one is killed, the other
+    takes its partitions over (rebalance) and the archive ends complete and exact."""
+    topic = topic_factory(partitions=3)
+    data = tmp_path / "data"
+    first_env = local_env(tmp_path, kafka_broker.bootstrap, topic)
+    config_topic = first_env.read_text().split("CONFIG_STORAGE_TOPIC=")[1].split("\n")[0]
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    second_env = local_env(
+        second_dir, kafka_broker.bootstrap, topic, CONFIG_STORAGE_TOPIC=config_topic
+    )
+    second_env.write_text(second_env.read_text().replace(str(second_dir / "data"), str(data)))
+    payloads = [f"shared {i}".encode() for i in range(3000)]
+    with (
+        Service(first_env, tmp_path / "first.log") as first,
+        Service(second_env, tmp_path / "second.log") as second,
+    ):
+        produce_sinetstream(kafka_broker.bootstrap, topic, payloads[:1500], timestamp=WRITER_TIME)
+        wait_until(
+            lambda: data.exists() and len(local_objects(data, BUCKET)) > 1000,
+            60,
+            "both workers archiving",
+        )
+        second.kill()
+        produce_sinetstream(kafka_broker.bootstrap, topic, payloads[1500:], timestamp=WRITER_TIME)
+        records = read_topic(kafka_broker.bootstrap, topic, len(payloads))
+        expected = expected_objects(topic, records, payload_of, tstamp_of)
+        wait_until(
+            lambda: len(local_objects(data, BUCKET)) >= len(expected),
+            90,
+            "the survivor to archive everything",
+        )
+        assert first.stop() == 0, first.log()
+    assert local_objects(data, BUCKET) == expected
+    assert "assigned" in (tmp_path / "second.log").read_text()  # it did take partitions
