@@ -18,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -32,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import cache_dir as default_cache_dir
+from .s3_server import stop_process_group
 
 # 4.1.1 matches the broker jars the project's dev broker uses, so one Maven download serves both.
 KAFKA_VERSION = "4.1.1"
@@ -362,19 +361,8 @@ def run_kafka_connect(
     try:
         yield handle
     finally:
-        _stop_group(proc)
+        # Connect stops its tasks on SIGTERM; give it time before SIGKILL.
+        stop_process_group(proc, grace=20.0)
         stdout.close()
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
-    """SIGTERM the worker's process group (Connect then stops its tasks), SIGKILL if it hangs."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)

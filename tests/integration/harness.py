@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 import boto3
 from confluent_kafka import Consumer, TopicPartition
 
+from kafka_s3_sink.sinetstream_codec import decode
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -59,6 +61,15 @@ def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 60) -> l
         consumer.close()
     assert len(out) == count, f"read {len(out)} of {count} records from {topic}"
     return out
+
+
+def payload_of(record: TopicRecord) -> bytes:
+    """The SINETStream msg of a record, decoded with the service's codec (tested apart)."""
+    return bytes(decode(record.value).msg)
+
+
+def tstamp_of(record: TopicRecord) -> int:
+    return decode(record.value).tstamp_us
 
 
 def hour_dir(topic: str, timestamp_ms: int) -> str:

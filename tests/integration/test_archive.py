@@ -14,28 +14,20 @@ from harness import (
     committed_offsets,
     expected_objects,
     local_objects,
+    payload_of,
     read_topic,
     rest,
     s3_objects,
+    tstamp_of,
     wait_until,
     write_env,
 )
 from helpers import produce_sinetstream
 
-from kafka_s3_sink.sinetstream_codec import decode
-
 pytestmark = pytest.mark.integration
 
 WRITER_TIME = 1650243600.123456  # the contract's example: 2022-04-18T01:00:00.123 UTC
 BUCKET = "mybucket"
-
-
-def payload_of(record) -> bytes:
-    return bytes(decode(record.value).msg)
-
-
-def tstamp_of(record) -> int:
-    return decode(record.value).tstamp_us
 
 
 def local_env(tmp_path: Path, bootstrap: str, topic: str, **extra: str) -> Path:

@@ -10,26 +10,18 @@ from harness import (
     Service,
     expected_objects,
     local_objects,
+    payload_of,
     read_topic,
     s3_objects,
+    tstamp_of,
     wait_until,
     write_env,
 )
 from helpers import make_bucket, make_topic, produce_sinetstream
 
-from kafka_s3_sink.sinetstream_codec import decode
-
 pytestmark = pytest.mark.integration
 
 WRITER_TIME = 1650243600.123456
-
-
-def payload_of(record) -> bytes:
-    return bytes(decode(record.value).msg)
-
-
-def tstamp_of(record) -> int:
-    return decode(record.value).tstamp_us
 
 
 def test_s3_errors_and_an_outage_are_retried(tmp_path, kafka_broker, s3_endpoint, topic_factory):
