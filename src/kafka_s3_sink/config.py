@@ -232,7 +232,8 @@ OPTIONS: tuple[Option, ...] = (
         "all",
         "all or none",
         "all: undecodable messages go to the dead-letter prefix and archiving goes on; "
-        "none: the first one fails the connector's task (FAILED in the REST status), as in Kafka Connect",
+        "none: the first one fails the connector's task (FAILED in the REST status), "
+        "as in Kafka Connect",
         _choice("all", "none"),
     ),
     Option(
