@@ -161,6 +161,21 @@ def write_env(path: Path, **values: str) -> Path:
     return path
 
 
+def local_env(
+    directory: Path, bootstrap: str, topic: str, bucket: str = "mybucket", **extra: str
+) -> Path:
+    """``directory/.env`` archiving ``topic`` into the folder ``directory/data``."""
+    return write_env(
+        directory / ".env",
+        BROKER_HOSTNAME=bootstrap,
+        KAFKA_TOPIC=topic,
+        S3_BUCKET_NAME=bucket,
+        STORE_URL=f"file://{directory / 'data'}",
+        PROGRESS_INTERVAL_S="1",
+        **extra,
+    )
+
+
 def env_value(env_file: Path, key: str) -> str:
     for line in env_file.read_text().splitlines():
         if line.startswith(f"{key}="):

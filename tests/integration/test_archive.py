@@ -13,6 +13,7 @@ from harness import (
     commit_offsets,
     committed_offsets,
     expected_objects,
+    local_env,
     local_objects,
     payload_of,
     read_topic,
@@ -28,18 +29,6 @@ pytestmark = pytest.mark.integration
 
 WRITER_TIME = 1650243600.123456  # the contract's example: 2022-04-18T01:00:00.123 UTC
 BUCKET = "mybucket"
-
-
-def local_env(tmp_path: Path, bootstrap: str, topic: str, **extra: str) -> Path:
-    return write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=bootstrap,
-        KAFKA_TOPIC=topic,
-        S3_BUCKET_NAME=BUCKET,
-        STORE_URL=f"file://{tmp_path / 'data'}",
-        PROGRESS_INTERVAL_S="1",
-        **extra,
-    )
 
 
 def s3_env(tmp_path: Path, bootstrap: str, topic: str, endpoint: str, bucket: str) -> Path:

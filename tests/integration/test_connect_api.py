@@ -13,6 +13,7 @@ from harness import (
     Service,
     env_value,
     expected_objects,
+    local_env,
     local_objects,
     read_topic,
     rest,
@@ -174,13 +175,7 @@ def test_registration_script_and_guide_checks_work_unchanged(
 
 def test_api_errors_from_a_real_worker(tmp_path, kafka_broker, topic_factory):
     topic = topic_factory(partitions=1)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        S3_BUCKET_NAME="b",
-        STORE_URL=f"file://{tmp_path / 'data'}",
-    )
+    env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, bucket="b")
     config = {
         "storage.class": "io.confluent.connect.s3.storage.S3Storage",
         "format.class": "io.confluent.connect.s3.format.bytearray.ByteArrayFormat",
@@ -315,13 +310,7 @@ def test_flush_size_100_objects_as_the_confluent_connector_writes_them(
 
 def test_connectors_and_their_state_survive_a_restart(tmp_path, kafka_broker, topic_factory):
     topic = topic_factory(partitions=1)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        S3_BUCKET_NAME="b",
-        STORE_URL=f"file://{tmp_path / 'data'}",
-    )
+    env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, bucket="b")
     extra = batch_connector("extra", topic, tmp_path / "data")
     with Service(env_file, tmp_path / "first.log") as service:
         wait_for_api(env_file, service)

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
-from harness import Service, write_env
+from harness import Service, free_port, write_env
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_to_exit(tmp_path, **env: str) -> tuple[int, str]:

@@ -9,6 +9,7 @@ from faulty_proxy import FaultyProxy
 from harness import (
     Service,
     expected_objects,
+    local_env,
     local_objects,
     payload_of,
     read_topic,
@@ -62,13 +63,7 @@ def test_broker_restart_mid_stream_loses_nothing(tmp_path, kafka_broker_private)
     first = [f"before {i}".encode() for i in range(2000)]
     second = [f"after {i}".encode() for i in range(2000)]
     produce_sinetstream(broker.bootstrap, topic, first, timestamp=WRITER_TIME)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        S3_BUCKET_NAME="b",
-        STORE_URL=f"file://{tmp_path / 'data'}",
-    )
+    env_file = local_env(tmp_path, broker.bootstrap, topic, bucket="b")
     data = tmp_path / "data"
     with Service(env_file, tmp_path / "service.log") as service:
         wait_until(
