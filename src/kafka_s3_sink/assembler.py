@@ -18,6 +18,7 @@ from typing import Any
 
 from .connect.formats import object_extension
 from .connect.model import ConnectorSpec
+from .connect.schema import Schema, Typed
 from .naming import object_key
 from .records import Record
 
@@ -41,6 +42,7 @@ class _PartitionState:
     base_record_time: int | None = None
     current_encoded: str | None = None
     next_scheduled_ms: int | None = None
+    schema: Schema | None = None
 
 
 class ObjectAssembler:
@@ -56,14 +58,20 @@ class ObjectAssembler:
         state changes, so a record that fails here leaves no trace in the open batches.
         """
         rotation = self.spec.rotation
+        schema = None
+        if isinstance(value, Typed):
+            schema, value = value
         encoded = self.spec.encode_partition(record, value)
-        prepared = self.spec.format.prepare(value)
+        prepared = self.spec.format.prepare(value, schema)
         record_time = None
         if rotation.rotate_interval_ms and self.spec.record_time is not None:
             record_time = self.spec.record_time(record, value)
         state = self._partitions.setdefault((record.topic, record.partition), _PartitionState())
         closed: list[Batch] = []
-        if state.count and self._rotate_on_time(state, encoded, record_time, now_ms):
+        if state.count and (
+            (schema is not state.schema and schema != state.schema)
+            or self._rotate_on_time(state, encoded, record_time, now_ms)
+        ):
             closed = self._close(state)
         if state.count == 0:
             state.base_record_time = record_time
@@ -79,6 +87,7 @@ class ObjectAssembler:
         batch.offsets.append(record.offset)
         state.count += 1
         state.current_encoded = encoded
+        state.schema = schema
         if state.count >= rotation.flush_size:
             closed.extend(self._close(state))
         return closed

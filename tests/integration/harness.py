@@ -253,3 +253,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_for_api(env_file: Path, service: Service | None = None) -> None:
+    """Wait until the service's REST API answers (failing at once if the service exited)."""
+
+    def answering() -> bool:
+        if service is not None and not service.running:
+            raise AssertionError(f"the service exited:\n{service.log()}")
+        try:
+            return rest(env_file, "GET", "/")[0] == 200
+        except OSError:
+            return False
+
+    wait_until(answering, 60, "the REST API")

@@ -18,6 +18,7 @@ from harness import (
     read_topic,
     rest,
     s3_objects,
+    wait_for_api,
     wait_until,
     write_env,
 )
@@ -88,18 +89,6 @@ def curl(env_file: Path, *args: str) -> str:
     command = ["curl", "-s", "--fail-with-body", *args]
     command[-1] = command[-1].replace("localhost:8083", f"127.0.0.1:{port}")
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-def wait_for_api(env_file: Path, service: Service | None = None) -> None:
-    def answering() -> bool:
-        if service is not None and not service.running:
-            raise AssertionError(f"the service exited:\n{service.log()}")
-        try:
-            return rest(env_file, "GET", "/")[0] == 200
-        except OSError:
-            return False
-
-    wait_until(answering, 60, "the REST API")
 
 
 def test_registration_script_and_guide_checks_work_unchanged(

@@ -34,12 +34,13 @@ from .config_keys import (
     markdown_config_table,
 )
 from .consumer_overrides import consumer_overrides
-from .converters import build_value_converter
+from .converters import ValueConverterPlugin, build_value_converter
 from .formats import build_format
 from .model import ConnectorConfigError, ConnectorSpec, RotationSpec, StoreSpec
 from .params import Params, alias_table, invalid, is_secret_key, normalize_config
 from .partitioners import Partitioning, build_partitioner, require_timezone
-from .transforms import apply_chain, build_transforms
+from .schema import Typed
+from .transforms import Step, apply_chain, build_transforms, schema_chain
 from .validation import HIDDEN, validation_response
 
 __all__ = [
@@ -165,7 +166,7 @@ class _Builder:
             topics=topics[0],
             topics_regex=topics[1],
             tasks_max=p.get_int("tasks.max", 1),
-            convert=_compose(converter[1], apply_chain(chain), null_values, record_format),
+            convert=_compose(converter, chain, null_values, record_format),
             encode_partition=partitioning.encode_partition,
             record_time=partitioning.record_time,
             format=record_format,
@@ -397,29 +398,53 @@ def _unknown_key_message(key: str) -> str:
 
 
 def _compose(
-    converter: Callable[[Record], Any],
-    transform: Callable[[Any], Any],
+    converter: ValueConverterPlugin,
+    chain: list[tuple[str, str, Step]],
     null_values: str,
     record_format: Any,
 ) -> Callable[[Record], Any]:
-    """Record -> value to write: converter, transforms, null policy, the format's check."""
+    """Record -> value to write: converter, transforms, null policy, the format's check.
+
+    The value comes with its schema (:class:`Typed`) when the format writes through schemas
+    or when schemas may change from record to record (a change closes the open objects, as
+    Confluent's schema.compatibility=NONE does); otherwise it travels alone, the fast path.
+    """
     fail_on_null = null_values == "fail"
     check = record_format.check
+    transform = apply_chain(chain)
 
-    def convert(record: Record) -> Any:
-        value = transform(converter(record))
+    def on_null() -> None:
+        if fail_on_null:
+            raise NullValueError(
+                "null value (a tombstone, or null after the transforms): Null valued "
+                "records are not writeable with behavior.on.null.values=fail; set it to "
+                "ignore to skip them"
+            )
+
+    if not (record_format.needs_schema or converter.varying_schemas):
+        convert_value = converter.convert
+
+        def convert(record: Record) -> Any:
+            value = transform(convert_value(record))
+            if value is None:
+                return on_null()
+            check(value)
+            return value
+
+        return convert
+
+    convert_typed = converter.convert_typed
+    transform_schema = schema_chain(chain)
+
+    def convert_with_schema(record: Record) -> Any:
+        typed = convert_typed(record)
+        value = transform(typed.value)
         if value is None:
-            if fail_on_null:
-                raise NullValueError(
-                    "null value (a tombstone, or null after the transforms): Null valued "
-                    "records are not writeable with behavior.on.null.values=fail; set it to "
-                    "ignore to skip them"
-                )
-            return None
+            return on_null()
         check(value)
-        return value
+        return Typed(transform_schema(typed.schema), value)
 
-    return convert
+    return convert_with_schema
 
 
 def validate_connector_config(

@@ -39,7 +39,6 @@ _S: Status = "supported"
 _I: Status = "accepted-ignored"
 _R: Status = "rejected"
 _NO_S3_PARTS = "objects are written with one PUT (multipart only above 64 MiB)"
-_NO_SCHEMAS = "for Avro/Parquet, which need Connect schemas this service does not keep"
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     # --- Kafka Connect ---
@@ -196,8 +195,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "format.class",
         _S,
-        "ByteArrayFormat or JsonFormat (Avro, Parquet and CSV are "
-        "refused: they need Connect schemas)",
+        "ByteArrayFormat, JsonFormat, AvroFormat (extra avro) or "
+        "ParquetFormat (extra parquet); CsvFormat is refused",
         required=True,
         group="Connector",
         type="CLASS",
@@ -273,17 +272,55 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     ConfigKey(
         "schema.compatibility",
-        _I,
-        "values have no schemas, so no schema changes rotate objects",
+        _S,
+        "NONE only: a change of value schema closes the open objects of the partition; "
+        "BACKWARD, FORWARD, FULL are refused",
         "NONE",
         "Schema",
     ),
-    ConfigKey("schema.cache.size", _I, _NO_SCHEMAS, "1000", "Connector", "INT"),
-    ConfigKey("enhanced.avro.schema.support", _I, _NO_SCHEMAS, "true", "Connector", "BOOLEAN"),
-    ConfigKey("connect.meta.data", _I, _NO_SCHEMAS, "true", "Connector", "BOOLEAN"),
-    ConfigKey("avro.codec", _I, _NO_SCHEMAS, "null", "Connector"),
-    ConfigKey("parquet.codec", _I, _NO_SCHEMAS, "snappy", "Connector"),
-    ConfigKey("allow.optional.map.keys", _I, _NO_SCHEMAS, "false", "Connector", "BOOLEAN"),
+    ConfigKey(
+        "schema.cache.size", _I, "schema caches have fixed sizes", "1000", "Connector", "INT"
+    ),
+    ConfigKey(
+        "enhanced.avro.schema.support",
+        _I,
+        "no Avro converter here: Avro enums and unions never reach the formats",
+        "true",
+        "Connector",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "connect.meta.data",
+        _S,
+        "Avro schemas (AvroFormat, and ParquetFormat's parquet.avro.schema) keep the "
+        "Connect name, version, doc, parameters as connect.* properties",
+        "true",
+        "Connector",
+        "BOOLEAN",
+    ),
+    ConfigKey(
+        "avro.codec",
+        _S,
+        "AvroFormat block codec: null, deflate, snappy or bzip2",
+        "null",
+        "Connector",
+    ),
+    ConfigKey(
+        "parquet.codec",
+        _S,
+        "ParquetFormat codec: none, snappy, gzip, brotli, zstd or lz4_raw (lzo and the "
+        "deprecated lz4 are refused: pyarrow cannot write them); named in the extension",
+        "snappy",
+        "Connector",
+    ),
+    ConfigKey(
+        "allow.optional.map.keys",
+        _I,
+        "maps whose keys are not required strings are always written as key/value entries",
+        "false",
+        "Connector",
+        "BOOLEAN",
+    ),
     ConfigKey(
         "json.decimal.format", _S, "JsonFormat decimals: BASE64 or NUMERIC", "BASE64", "Connector"
     ),
@@ -481,7 +518,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "s3.schema.partition.affix.type",
         _R,
-        "values have no schema names",
+        "object paths never carry the schema name",
         "NONE",
         "S3",
         allowed=("NONE",),

@@ -17,6 +17,7 @@ import base64
 import codecs
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from ..records import Record
 from ..sinetstream_codec import UndecodableMessage, decode
 from .params import Params, alias_table, invalid
+from .schema import OPTIONAL_BYTES, OPTIONAL_STRING, Field, Schema, SchemaError, Typed, from_json
 
 SINETSTREAM_CONVERTER = "jp.ad.sinet.sinetstream.connect.converters.SinetStreamConverter"
 BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter"
@@ -46,6 +48,33 @@ class Struct(dict[str, Any]):
 
 
 Converter = Callable[[Record], Any]
+TypedConverter = Callable[[Record], Typed]
+
+# The Connect schema the SINETStream converter gives (AvroData of the message's Avro schema,
+# jp.ad.sinet.stream.message: tstamp long, msg bytes).
+SINETSTREAM_SCHEMA = Schema(
+    "struct",
+    name="jp.ad.sinet.stream.message",
+    fields=(Field("tstamp", Schema("int64")), Field("msg", Schema("bytes"))),
+)
+
+
+@dataclass(frozen=True)
+class ValueConverterPlugin:
+    """A converter: the value alone (fast path), or the value with its schema.
+
+    ``varying_schemas``: whether records may carry different schemas (JsonConverter's
+    envelope); the others give one fixed schema, so a schema change cannot happen.
+    """
+
+    class_name: str
+    convert: Converter
+    convert_typed: TypedConverter
+    varying_schemas: bool = False
+
+
+def _typed(schema: Schema | None, convert: Converter) -> TypedConverter:
+    return lambda record: Typed(schema, convert(record))
 
 
 def sinetstream_value(record: Record) -> Struct | None:
@@ -76,29 +105,68 @@ def string_converter(encoding: str) -> Converter:
 
 
 def json_converter(schemas_enable: bool) -> Converter:
+    """JsonConverter's value alone: the envelope's schema only shapes the payload."""
+
     def convert(record: Record) -> Any:
         if record.value is None:
             return None
-        try:
-            document = json.loads(record.value, parse_constant=_no_constant)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ConversionError(
-                f"Converting byte[] to Kafka Connect data failed due to serialization error: "
-                f"not JSON ({error})"
-            ) from None
         if not schemas_enable:
-            return document
-        if not isinstance(document, dict) or set(document) != {"schema", "payload"}:
-            raise ConversionError(
-                'JsonConverter with schemas.enable requires "schema" and "payload" fields and '
-                "may not contain additional fields. If you are trying to deserialize plain "
-                "JSON data, set schemas.enable=false in your converter configuration."
-            )
-        if document["schema"] is None:
-            return document["payload"]
-        return with_schema(document["schema"], document["payload"], "payload")
+            return _parse(record.value)
+        schema, payload = _envelope(_parse(record.value))
+        return payload if schema is None else with_schema(schema, payload, "payload")
 
     return convert
+
+
+def typed_json_converter(schemas_enable: bool) -> TypedConverter:
+    """JsonConverter's value with its schema (None when schemaless or the envelope has none)."""
+    schemas: dict[str, Schema] = {}  # the envelope's schema JSON -> Schema, as Kafka's cache
+
+    def schema_of(document: Any) -> Schema:
+        text = json.dumps(document, sort_keys=True)
+        schema = schemas.get(text)
+        if schema is None:
+            try:
+                schema = from_json(document)
+            except SchemaError as error:
+                raise ConversionError(str(error)) from None
+            if len(schemas) >= 1000:  # schemas.cache.size's default
+                schemas.clear()
+            schemas[text] = schema
+        return schema
+
+    def convert(record: Record) -> Typed:
+        if record.value is None:
+            return Typed(None, None)
+        if not schemas_enable:
+            return Typed(None, _parse(record.value))
+        schema, payload = _envelope(_parse(record.value))
+        if schema is None:
+            return Typed(None, payload)
+        return Typed(schema_of(schema), with_schema(schema, payload, "payload"))
+
+    return convert
+
+
+def _parse(value: bytes) -> Any:
+    try:
+        return json.loads(value, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ConversionError(
+            f"Converting byte[] to Kafka Connect data failed due to serialization error: "
+            f"not JSON ({error})"
+        ) from None
+
+
+def _envelope(document: Any) -> tuple[Any, Any]:
+    """(schema, payload) of a schemas.enable document."""
+    if not isinstance(document, dict) or set(document) != {"schema", "payload"}:
+        raise ConversionError(
+            'JsonConverter with schemas.enable requires "schema" and "payload" fields and '
+            "may not contain additional fields. If you are trying to deserialize plain "
+            "JSON data, set schemas.enable=false in your converter configuration."
+        )
+    return document["schema"], document["payload"]
 
 
 def _no_constant(name: str) -> Any:
@@ -221,7 +289,8 @@ def _mismatch(kind: str, payload: Any, where: str) -> ConversionError:
 
 # Parameters each converter understands under value.converter.*; others are refused.
 # SinetStreamConverter passes its parameters to Confluent's AvroData, whose options only
-# shape Connect schemas, which we do not keep: accepted, without effect.
+# shape the Connect schema it derives from the message's Avro schema; that schema is fixed
+# (SINETSTREAM_SCHEMA), so they are accepted, without effect.
 _AVRO_DATA_OPTIONS = (
     "schemas.cache.config",
     "enhanced.avro.schema.support",
@@ -236,19 +305,23 @@ _AVRO_DATA_OPTIONS = (
 _ANY = ("schemas.enable",)
 
 
-def _build_sinetstream(params: Params) -> Converter:
+def _build_sinetstream(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("SinetStreamConverter", (*_ANY, *_AVRO_DATA_OPTIONS))
-    return sinetstream_value
+    return ValueConverterPlugin(
+        SINETSTREAM_CONVERTER, sinetstream_value, _typed(SINETSTREAM_SCHEMA, sinetstream_value)
+    )
 
 
-def _build_byte_array(params: Params) -> Converter:
+def _build_byte_array(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("ByteArrayConverter", _ANY)
-    return byte_array_value
+    return ValueConverterPlugin(
+        BYTE_ARRAY_CONVERTER, byte_array_value, _typed(OPTIONAL_BYTES, byte_array_value)
+    )
 
 
-def _build_string(params: Params) -> Converter:
+def _build_string(params: Params) -> ValueConverterPlugin:
     # StringConverterConfig calls it converter.encoding; "encoding" is the common shorthand.
     key = "converter.encoding" if params.has("converter.encoding") else "encoding"
     encoding = params.get_str(key, "UTF-8")
@@ -258,10 +331,11 @@ def _build_string(params: Params) -> Converter:
         raise invalid(params.full(key), encoding, "unknown character encoding") from None
     params.get_bool("schemas.enable", True)
     params.reject_unknown("StringConverter", (*_ANY, "converter.encoding", "encoding"))
-    return string_converter(encoding)
+    convert = string_converter(encoding)
+    return ValueConverterPlugin(STRING_CONVERTER, convert, _typed(OPTIONAL_STRING, convert))
 
 
-def _build_json(params: Params) -> Converter:
+def _build_json(params: Params) -> ValueConverterPlugin:
     schemas_enable = params.get_bool("schemas.enable", True)
     params.get_choice("decimal.format", "BASE64", ("BASE64", "NUMERIC"))  # output-only
     params.get_int("schemas.cache.size", 1000, minimum=0)  # no cache to size
@@ -270,10 +344,15 @@ def _build_json(params: Params) -> Converter:
         "JsonConverter",
         ("schemas.enable", "decimal.format", "schemas.cache.size", "replace.null.with.default"),
     )
-    return json_converter(schemas_enable)
+    return ValueConverterPlugin(
+        JSON_CONVERTER,
+        json_converter(schemas_enable),
+        typed_json_converter(schemas_enable),
+        varying_schemas=schemas_enable,
+    )
 
 
-CONVERTERS: dict[str, Callable[[Params], Converter]] = {
+CONVERTERS: dict[str, Callable[[Params], ValueConverterPlugin]] = {
     SINETSTREAM_CONVERTER: _build_sinetstream,
     BYTE_ARRAY_CONVERTER: _build_byte_array,
     STRING_CONVERTER: _build_string,
@@ -282,9 +361,9 @@ CONVERTERS: dict[str, Callable[[Params], Converter]] = {
 CONVERTER_ALIASES = alias_table(CONVERTERS, ("Converter",))
 
 
-def build_value_converter(params: Params) -> tuple[str, Converter]:
-    """The ``value.converter`` of a connector config: (class name, Record -> value)."""
-    class_name, build = params.get_plugin(
+def build_value_converter(params: Params) -> ValueConverterPlugin:
+    """The ``value.converter`` of a connector config."""
+    _, build = params.get_plugin(
         "value.converter", CONVERTER_ALIASES, "converter", WORKER_VALUE_CONVERTER
     )
-    return class_name, build(params.sub("value.converter."))
+    return build(params.sub("value.converter."))

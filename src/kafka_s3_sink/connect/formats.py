@@ -8,8 +8,12 @@
   (compact, UTF-8 unescaped, bytes as base64, times as epoch milliseconds).  Extension
   ``.json``.
 
+* AvroFormat (``avro_format.py``) and ParquetFormat (``parquet_format.py``) write values
+  through their Kafka Connect schemas; they need the ``avro`` / ``parquet`` extras.
+
 ``s3.compression.type=gzip`` gzips the whole object and adds ``.gz`` after the extension,
-for these two formats only, as Confluent does.  Each format also checks a value on its own
+for ByteArray and JSON only, as Confluent does (Avro and Parquet compress inside the file:
+``avro.codec``, ``parquet.codec``).  Each format also checks a value on its own
 (``check``) so that one unwritable record is reported alone rather than failing an object.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +40,22 @@ PARQUET_FORMAT = "io.confluent.connect.s3.format.parquet.ParquetFormat"
 CSV_FORMAT = "io.confluent.connect.s3.format.csv.CsvFormat"
 
 COMPRESSION_EXTENSIONS = {"none": "", "gzip": ".gz"}
+AVRO_CODECS = ("null", "deflate", "snappy", "bzip2")  # avro.codec, as Confluent allows
+# parquet.codec -> (pyarrow's name, the extension parquet-mr's CompressionCodecName gives it)
+PARQUET_CODECS = {
+    "none": ("none", ""),
+    "snappy": ("snappy", ".snappy"),
+    "gzip": ("gzip", ".gz"),
+    "brotli": ("brotli", ".br"),
+    "zstd": ("zstd", ".zstd"),
+    "lz4_raw": ("lz4", ".lz4raw"),  # pyarrow's "lz4" is Parquet's LZ4_RAW
+}
+# Codecs parquet-mr has and pyarrow cannot write: refused with this reason.
+UNWRITABLE_PARQUET_CODECS = {
+    "lzo": "pyarrow cannot write LZO",
+    "lz4": "the Hadoop-framed LZ4 codec is deprecated in Parquet and pyarrow cannot write it; "
+    "use lz4_raw",
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -46,6 +67,7 @@ class FormatError(UndecodableMessage):
 class ByteArrayFormat:
     extension: str = ".bin"
     separator: bytes = b"\n"
+    needs_schema = False
 
     def check(self, value: Any) -> None:
         if not isinstance(value, bytes | bytearray | memoryview):
@@ -55,7 +77,7 @@ class ByteArrayFormat:
                 "ByteArrayConverter or the ByteArrayCast transform, or write JsonFormat"
             )
 
-    def prepare(self, value: Any) -> Any:
+    def prepare(self, value: Any, schema: object = None) -> Any:
         return value
 
     def encode(self, values: list[Any]) -> bytes:
@@ -76,11 +98,12 @@ class _JsonLine(bytes):
 class JsonFormat:
     extension: str = ".json"
     decimal_numeric: bool = False  # json.decimal.format=NUMERIC
+    needs_schema = False
 
     def check(self, value: Any) -> None:
         """Nothing here: prepare() serializes each record once and fails for that record."""
 
-    def prepare(self, value: Any) -> _JsonLine:
+    def prepare(self, value: Any, schema: object = None) -> _JsonLine:
         return _JsonLine(self.line(value))
 
     def line(self, value: Any) -> bytes:
@@ -138,33 +161,83 @@ def _json(params: Params) -> JsonFormat:
     return JsonFormat(decimal_numeric=decimal == "NUMERIC")
 
 
-def _unsupported(class_name: str) -> Callable[[Params], Any]:
-    def refuse(params: Params) -> Any:
+def _require_extra(params: Params, module: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
         raise invalid(
             "format.class",
             params.get_str("format.class"),
-            f"{class_name.rsplit('.', 1)[-1]} is not supported by kafka-s3-sink: it writes "
-            "values through their Kafka Connect schemas, which this service does not keep; "
-            "supported: ByteArrayFormat, JsonFormat",
+            f"this format needs {module}, which is not installed: "
+            f"pip install 'kafka-s3-sink[{extra}]'",
         )
 
-    return refuse
+
+def _avro_codec(params: Params) -> str:
+    return params.get_choice("avro.codec", "null", AVRO_CODECS)
+
+
+def _parquet_codec(params: Params) -> str:
+    codec = params.get_str("parquet.codec", "snappy").lower()
+    if codec in UNWRITABLE_PARQUET_CODECS:
+        raise invalid(
+            "parquet.codec",
+            codec,
+            f"{UNWRITABLE_PARQUET_CODECS[codec]}; supported: {', '.join(PARQUET_CODECS)}",
+        )
+    return params.get_choice("parquet.codec", "snappy", PARQUET_CODECS)
+
+
+def _avro(params: Params) -> Any:
+    from .avro_format import AvroFormat
+
+    _require_extra(params, "fastavro", "avro")
+    codec = _avro_codec(params)
+    if codec == "snappy":
+        _require_extra(params, "cramjam", "avro")
+    return AvroFormat(codec, params.get_bool("connect.meta.data", True))
+
+
+def _parquet(params: Params) -> Any:
+    from .parquet_format import ParquetFormat
+
+    _require_extra(params, "pyarrow", "parquet")
+    return ParquetFormat(_parquet_codec(params), params.get_bool("connect.meta.data", True))
+
+
+def _csv(params: Params) -> Any:
+    raise invalid(
+        "format.class",
+        params.get_str("format.class"),
+        "CsvFormat is not supported by kafka-s3-sink; supported: ByteArrayFormat, JsonFormat, "
+        "AvroFormat, ParquetFormat",
+    )
 
 
 FORMATS: dict[str, Callable[[Params], Any]] = {
     BYTE_ARRAY_FORMAT: _byte_array,
     JSON_FORMAT: _json,
-    AVRO_FORMAT: _unsupported(AVRO_FORMAT),
-    PARQUET_FORMAT: _unsupported(PARQUET_FORMAT),
-    CSV_FORMAT: _unsupported(CSV_FORMAT),
+    AVRO_FORMAT: _avro,
+    PARQUET_FORMAT: _parquet,
+    CSV_FORMAT: _csv,
 }
 FORMAT_ALIASES = alias_table(FORMATS)
 
 
-def build_format(params: Params) -> tuple[str, ByteArrayFormat | JsonFormat, str, int]:
+def build_format(params: Params) -> tuple[str, Any, str, int]:
     """``format.class`` and ``s3.compression.*``: (class name, format, compression, level)."""
     class_name, build = params.get_plugin("format.class", FORMAT_ALIASES, "format")
     record_format = build(params)
+    # Checked whatever the format, as Confluent's config validation does.
+    _avro_codec(params)
+    _parquet_codec(params)
+    params.get_bool("connect.meta.data", True)
+    compatibility = params.get_str("schema.compatibility", "NONE")
+    if compatibility != "NONE":
+        raise invalid(
+            "schema.compatibility",
+            compatibility,
+            "only NONE is supported: a schema change closes the open objects; BACKWARD, "
+            "FORWARD and FULL (projecting records to the newest schema) are not",
+        )
     compression = params.get_choice("s3.compression.type", "none", COMPRESSION_EXTENSIONS)
     level = params.get_int("s3.compression.level", -1, minimum=-1)
     if level > 9:

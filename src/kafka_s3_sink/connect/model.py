@@ -44,7 +44,8 @@ class RotationSpec:
 
 
 class ValueConverter(Protocol):
-    """Record -> the value the format writes (after converter and transforms).
+    """Record -> the value the format writes (after converter and transforms), alone or,
+    when the format or a schema change needs it, with its schema (schema.Typed).
 
     Raises sinetstream_codec.UndecodableMessage (or a subclass) when the record cannot be
     converted; the reason ends in the dead-letter sidecar.  Returns None only for a null
@@ -56,8 +57,13 @@ class ValueConverter(Protocol):
 
 class RecordFormat(Protocol):
     extension: str  # e.g. ".bin", ".json" (compression suffix added separately)
+    needs_schema: bool  # Avro, Parquet: values come with their Connect schema
 
-    def prepare(self, value: Any) -> Any:
+    def check(self, value: Any) -> None:
+        """Raise FormatError when the value cannot be written (before transforms settle)."""
+        ...
+
+    def prepare(self, value: Any, schema: Any) -> Any:
         """What a batch keeps of one record (JSON: its serialized line); may raise."""
         ...
 

@@ -1,7 +1,9 @@
 """Single message transforms (``transforms=a,b`` + ``transforms.<alias>.*``), value side only.
 
 Each transform is a pure function value -> value, applied in the order ``transforms`` lists
-them.  A value a transform cannot handle raises :class:`TransformError`, Kafka Connect's
+them, with a companion schema -> schema for the formats that write through schemas (Avro,
+Parquet): in Kafka Connect a transform's output schema depends on its input schema only.
+A value a transform cannot handle raises :class:`TransformError`, Kafka Connect's
 DataException, with the transform's alias in the reason.  Null values pass through every
 transform untouched, as in Kafka Connect.
 
@@ -13,14 +15,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from ..sinetstream_codec import UndecodableMessage
 from ..timeformat import DatePattern, PatternError
 from .converters import Struct
 from .params import Params, invalid
+from .schema import (
+    OPTIONAL_BYTES,
+    Schema,
+    date_schema,
+    describe,
+    time_schema,
+    timestamp_schema,
+    with_field,
+)
 
 Transform = Callable[[Any], Any]
+# The schema of a transform's output, from the schema of its input alone (None: schemaless).
+SchemaTransform = Callable[[Schema | None], Schema | None]
+
+
+class Step(NamedTuple):
+    """One transform: on values, and on their schemas."""
+
+    apply: Transform
+    schema_of: SchemaTransform
 
 EXTRACT_FIELD = "org.apache.kafka.connect.transforms.ExtractField$Value"
 TIMESTAMP_CONVERTER = "org.apache.kafka.connect.transforms.TimestampConverter$Value"
@@ -65,6 +86,28 @@ def extract_field(alias: str, field: str) -> Transform:
         )
 
     return apply
+
+
+def extract_field_schema(alias: str, field: str) -> SchemaTransform:
+    def schema_of(schema: Schema | None) -> Schema | None:
+        if schema is None:
+            return None
+        return _field_schema(alias, schema, field, "field extraction")
+
+    return schema_of
+
+
+def _field_schema(alias: str, schema: Schema, field: str, purpose: str) -> Schema:
+    """The schema of ``field`` in a struct schema, or Kafka's DataException."""
+    if schema.type != "struct":
+        raise TransformError(
+            f"transform {alias}: Only Struct objects supported for [{purpose}], "
+            f"found: {describe(schema)}"
+        )
+    found = schema.field(field)
+    if found is None:
+        raise TransformError(f"transform {alias}: {field} is not a valid field name")
+    return found.schema
 
 
 # --- TimestampConverter$Value ---------------------------------------------------------------
@@ -133,6 +176,17 @@ class TimestampConversion:
     def convert(self, value: Any) -> Any:
         return None if value is None else self.from_millis(self.to_millis(value))
 
+    def target_schema(self, optional: bool) -> Schema:
+        if self.target == "string":
+            return Schema("string", optional)
+        if self.target == "unix":
+            return Schema("int64", optional)
+        if self.target == "Date":
+            return date_schema(optional)
+        if self.target == "Time":
+            return time_schema(optional)
+        return timestamp_schema(optional)
+
 
 def _millis_of(moment: datetime) -> int:
     if moment.tzinfo is None:
@@ -161,6 +215,21 @@ def on_field(alias: str, field: str, convert: Transform) -> Transform:
         return out
 
     return apply
+
+
+def on_field_schema(
+    alias: str, field: str, convert: Callable[[Schema], Schema]
+) -> SchemaTransform:
+    """The schema side of :func:`on_field`: the whole schema, or one field's of a struct."""
+
+    def schema_of(schema: Schema | None) -> Schema | None:
+        if schema is None:
+            return None
+        if not field:
+            return convert(schema)
+        return with_field(schema, field, convert(_field_schema(alias, schema, field, "updating")))
+
+    return schema_of
 
 
 def _timestamp_conversion(alias: str, params: Params) -> tuple[str, TimestampConversion]:
@@ -193,12 +262,15 @@ def _timestamp_conversion(alias: str, params: Params) -> tuple[str, TimestampCon
     )
 
 
-def _build_timestamp_converter(alias: str, params: Params) -> Transform:
+def _build_timestamp_converter(alias: str, params: Params) -> Step:
     field, conversion = _timestamp_conversion(alias, params)
-    return on_field(alias, field, conversion.convert)
+    return Step(
+        on_field(alias, field, conversion.convert),
+        on_field_schema(alias, field, lambda schema: conversion.target_schema(schema.optional)),
+    )
 
 
-def _build_microsecond_timestamp_converter(alias: str, params: Params) -> Transform:
+def _build_microsecond_timestamp_converter(alias: str, params: Params) -> Step:
     """SINETStream's: the field holds microseconds; cut to milliseconds, then TimestampConverter."""
     field, conversion = _timestamp_conversion(alias, params)
 
@@ -210,7 +282,10 @@ def _build_microsecond_timestamp_converter(alias: str, params: Params) -> Transf
             )
         return conversion.convert(_java_div(value, 1000))
 
-    return on_field(alias, field, convert)
+    return Step(
+        on_field(alias, field, convert),
+        on_field_schema(alias, field, lambda schema: conversion.target_schema(schema.optional)),
+    )
 
 
 # --- ByteArrayCast$Value (SINETStream) -------------------------------------------------------
@@ -228,13 +303,16 @@ def cast_to_bytes(alias: str, value: Any) -> Any:
     raise TransformError(f"transform {alias}: cannot cast a {_type_name(value)} to bytes")
 
 
-def _build_byte_array_cast(alias: str, params: Params) -> Transform:
+def _build_byte_array_cast(alias: str, params: Params) -> Step:
     field = params.get_str("field", "")
     params.reject_unknown(f"transform {alias}", (*_COMMON, "field"))
-    return on_field(alias, field, lambda value: cast_to_bytes(alias, value))
+    return Step(
+        on_field(alias, field, lambda value: cast_to_bytes(alias, value)),
+        on_field_schema(alias, field, lambda schema: OPTIONAL_BYTES.as_optional(schema.optional)),
+    )
 
 
-def _build_extract_field(alias: str, params: Params) -> Transform:
+def _build_extract_field(alias: str, params: Params) -> Step:
     field = params.get_str("field")
     # Kafka 3.8 added dotted paths under field.syntax.version=V2; V1 reads the name as is.
     params.get_choice("field.syntax.version", "V1", ("V1",))
@@ -243,25 +321,25 @@ def _build_extract_field(alias: str, params: Params) -> Transform:
         f"transform {alias}",
         (*_COMMON, "field", "field.syntax.version", "replace.null.with.default"),
     )
-    return extract_field(alias, field)
+    return Step(extract_field(alias, field), extract_field_schema(alias, field))
 
 
-TRANSFORMS: dict[str, Callable[[str, Params], Transform]] = {
+TRANSFORMS: dict[str, Callable[[str, Params], Step]] = {
     EXTRACT_FIELD: _build_extract_field,
     TIMESTAMP_CONVERTER: _build_timestamp_converter,
     MICROSECOND_TIMESTAMP_CONVERTER: _build_microsecond_timestamp_converter,
     BYTE_ARRAY_CAST: _build_byte_array_cast,
 }
 # Kafka Connect wants the full class name; "ExtractField$Value" is accepted too.
-TRANSFORM_ALIASES: dict[str, tuple[str, Callable[[str, Params], Transform]]] = {
+TRANSFORM_ALIASES: dict[str, tuple[str, Callable[[str, Params], Step]]] = {
     **{name: (name, build) for name, build in TRANSFORMS.items()},
     **{name.rsplit(".", 1)[-1]: (name, build) for name, build in TRANSFORMS.items()},
 }
 
 
-def build_transforms(params: Params) -> list[tuple[str, str, Transform]]:
-    """The chain of ``transforms``: (alias, class name, transform) in order."""
-    chain: list[tuple[str, str, Transform]] = []
+def build_transforms(params: Params) -> list[tuple[str, str, Step]]:
+    """The chain of ``transforms``: (alias, class name, step) in order."""
+    chain: list[tuple[str, str, Step]] = []
     aliases = params.get_list("transforms")
     if len(set(aliases)) != len(aliases):
         raise invalid("transforms", ",".join(aliases), "Duplicate alias provided.")
@@ -285,8 +363,8 @@ def build_transforms(params: Params) -> list[tuple[str, str, Transform]]:
     return chain
 
 
-def apply_chain(chain: list[tuple[str, str, Transform]]) -> Transform:
-    transforms = tuple(transform for _, _, transform in chain)
+def apply_chain(chain: list[tuple[str, str, Step]]) -> Transform:
+    transforms = tuple(step.apply for _, _, step in chain)
 
     def apply(value: Any) -> Any:
         for transform in transforms:
@@ -294,6 +372,19 @@ def apply_chain(chain: list[tuple[str, str, Transform]]) -> Transform:
         return value
 
     return apply
+
+
+def schema_chain(chain: list[tuple[str, str, Step]]) -> SchemaTransform:
+    """The output schema of the chain for an input schema; computed once per schema."""
+    steps = tuple(step.schema_of for _, _, step in chain)
+
+    @lru_cache(maxsize=256)
+    def schema_of(schema: Schema | None) -> Schema | None:
+        for step in steps:
+            schema = step(schema)
+        return schema
+
+    return schema_of
 
 
 def _type_name(value: Any) -> str:

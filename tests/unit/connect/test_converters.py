@@ -25,7 +25,7 @@ def converter(class_name: str | None, **params: str) -> Any:
     config = {f"value.converter.{k}": v for k, v in params.items()}
     if class_name is not None:
         config["value.converter"] = class_name
-    return build_value_converter(Params(config))[1]
+    return build_value_converter(Params(config)).convert
 
 
 def test_sinetstream_converter_gives_tstamp_and_msg() -> None:
@@ -49,7 +49,7 @@ def test_every_converter_turns_a_tombstone_into_none() -> None:
 
 
 def test_byte_array_converter_is_the_default() -> None:
-    assert build_value_converter(Params({}))[0] == (
+    assert build_value_converter(Params({})).class_name == (
         "org.apache.kafka.connect.converters.ByteArrayConverter"
     )
     assert converter(None)(record(b"\x00\xff")) == b"\x00\xff"

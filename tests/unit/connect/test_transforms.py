@@ -229,3 +229,42 @@ def test_predicates_are_refused() -> None:
 
 def test_no_transforms_is_the_identity() -> None:
     assert apply_chain(build_transforms(Params({})))(b"x") == b"x"
+
+
+# --- schemas (for Avro and Parquet) ---------------------------------------------------------
+
+def schema_of(config: dict[str, str]) -> Any:
+    from kafka_s3_sink.connect.transforms import schema_chain
+
+    return schema_chain(build_transforms(Params(config)))
+
+
+def test_transform_schemas_follow_kafka_connect() -> None:
+    from kafka_s3_sink.connect.converters import SINETSTREAM_SCHEMA
+    from kafka_s3_sink.connect.schema import TIMESTAMP, Schema
+
+    timestamp = schema_of({
+        "transforms": "t",
+        "transforms.t.type": MICROSECOND_TIMESTAMP_CONVERTER,
+        "transforms.t.field": "tstamp",
+        "transforms.t.target.type": "Timestamp",
+    })(SINETSTREAM_SCHEMA)
+    assert timestamp.name == SINETSTREAM_SCHEMA.name
+    assert timestamp.field("tstamp").schema == Schema("int64", False, TIMESTAMP, 1)
+    assert timestamp.field("msg").schema == Schema("bytes")
+    cast = schema_of({"transforms": "c", "transforms.c.type": "ByteArrayCast$Value"})
+    assert cast(Schema("string", optional=True)) == Schema("bytes", optional=True)
+    assert cast(Schema("string")) == Schema("bytes")
+    assert cast(None) is None  # schemaless stays schemaless
+
+
+def test_extract_field_needs_a_struct_schema_with_the_field() -> None:
+    from kafka_s3_sink.connect.converters import SINETSTREAM_SCHEMA
+    from kafka_s3_sink.connect.schema import Schema
+
+    extract = schema_of({"transforms": "e", "transforms.e.type": EXTRACT_FIELD,
+                         "transforms.e.field": "nope"})
+    with pytest.raises(TransformError, match="nope is not a valid field name"):
+        extract(SINETSTREAM_SCHEMA)
+    with pytest.raises(TransformError, match="Only Struct objects supported"):
+        extract(Schema("bytes"))
