@@ -131,6 +131,10 @@ class NotFound(LookupError):
     """No such connector (HTTP 404)."""
 
 
+class NotStopped(ValueError):
+    """Offsets change only while the connector is STOPPED (HTTP 400)."""
+
+
 class Conflict(RuntimeError):
     """A connector of that name exists already, or a rebalance is under way (HTTP 409)."""
 
@@ -145,6 +149,11 @@ class ConnectorRegistry(Protocol):
     def status(self, name: str) -> ConnectorStatus: ...  # NotFound
     def topics(self, name: str) -> list[str]: ...  # NotFound
     def offsets(self, name: str) -> dict[tuple[str, int], int]: ...  # committed, NotFound
+    # Both: NotFound, NotStopped, Conflict (group busy), group_offsets.OffsetChangeError.
+    async def alter_offsets(
+        self, name: str, offsets: dict[tuple[str, int], int | None]
+    ) -> None: ...
+    async def reset_offsets(self, name: str) -> None: ...
     async def create(self, name: str, config: dict[str, str]) -> None: ...  # Conflict, CCE
     async def put_config(self, name: str, config: dict[str, str]) -> bool: ...  # True: created
     async def delete(self, name: str) -> None: ...  # NotFound

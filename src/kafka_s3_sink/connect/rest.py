@@ -40,6 +40,7 @@ from .rest_support import (
     is_plugin,
     json_body,
     listen_socket,
+    parse_offsets,
     path_name,
     plugin_alias,
     query_flag,
@@ -89,7 +90,12 @@ def create_app(
         route("/connectors/{name}/tasks/{task:int}/status", GET=api.task_status),
         route("/connectors/{name}/tasks/{task:int}/restart", POST=api.restart_task),
         route("/connectors/{name}/topics", GET=api.topics),
-        route("/connectors/{name}/offsets", GET=api.offsets),
+        route(
+            "/connectors/{name}/offsets",
+            GET=api.offsets,
+            PATCH=api.alter_offsets,
+            DELETE=api.reset_offsets,
+        ),
         route("/connector-plugins", GET=api.list_plugins),
         route("/connector-plugins/{plugin}/config/validate", PUT=api.validate),
     ]
@@ -98,6 +104,10 @@ def create_app(
         middleware=[Middleware(IgnoreTrailingSlash)],
         exception_handlers=ERROR_HANDLERS,
     )
+
+
+# Kafka Connect's answer when the connector keeps no offsets of its own (ours keeps none).
+_OFFSETS_OF_THIS_CONNECTOR = "The offsets for this connector have been"
 
 
 class _Api:
@@ -307,6 +317,16 @@ class _Api:
                 ]
             }
         )
+
+    async def alter_offsets(self, request: Request) -> Response:
+        name = path_name(request)
+        offsets = parse_offsets(await json_body(request))
+        await self.registry.alter_offsets(name, offsets)
+        return JSONResponse({"message": f"{_OFFSETS_OF_THIS_CONNECTOR} altered successfully"})
+
+    async def reset_offsets(self, request: Request) -> Response:
+        await self.registry.reset_offsets(path_name(request))
+        return JSONResponse({"message": f"{_OFFSETS_OF_THIS_CONNECTOR} reset successfully"})
 
     async def list_plugins(self, _: Request) -> Response:
         return JSONResponse(self.plugins)

@@ -31,6 +31,18 @@ BODY_EXAMPLES: dict[str, Any] = {
     "CreateConnectorRequest": {"name": "s3-sink-data", "config": EXAMPLE_CONFIG},
     "ConfigInput": EXAMPLE_CONFIG,
     "ConfigPatch": {"flush.size": "10", "s3.region": None},
+    "AlterOffsetsRequest": {
+        "offsets": [
+            {
+                "partition": {"kafka_topic": "sinetstream.sensor", "kafka_partition": 0},
+                "offset": {"kafka_offset": 100},
+            },
+            {
+                "partition": {"kafka_topic": "sinetstream.sensor", "kafka_partition": 1},
+                "offset": None,  # back to where a new consumer group starts
+            },
+        ]
+    },
 }
 
 STATES = ["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED", "RESTARTING"]
@@ -132,6 +144,32 @@ SCHEMAS: dict[str, JSONSchema] = {
             ),
         },
     ),
+    # PATCH .../offsets: a null offset resets that partition.
+    "AlterOffsetsRequest": _closed(
+        ["offsets"],
+        offsets={
+            "type": "array",
+            "minItems": 1,
+            "items": _closed(
+                ["partition", "offset"],
+                partition=_closed(
+                    ["kafka_topic", "kafka_partition"],
+                    kafka_topic={"type": "string", "minLength": 1},
+                    kafka_partition={"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                ),
+                offset={
+                    "oneOf": [
+                        {"type": "null"},
+                        _closed(
+                            ["kafka_offset"],
+                            kafka_offset={"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                        ),
+                    ]
+                },
+            ),
+        },
+    ),
+    "Message": _closed(["message"], message=_STR),
     "PluginInfo": {
         "type": "object",
         "properties": {"class": _STR, "type": _STR, "version": _STR},
@@ -305,6 +343,17 @@ def _paths() -> dict[str, JSONSchema]:
         },
         "/connectors/{name}/offsets": {
             "get": _op("Committed offsets", {200: "ConnectorOffsets", **missing}, params=n),
+            "patch": _op(
+                "Set committed offsets (the connector must be STOPPED)",
+                {200: "Message", **info_or_bad},
+                params=n,
+                body="AlterOffsetsRequest",
+            ),
+            "delete": _op(
+                "Reset offsets: delete the consumer group (the connector must be STOPPED)",
+                {200: "Message", **info_or_bad},
+                params=n,
+            ),
         },
         "/connector-plugins": {
             "get": _op("Installed connector plugins", {200: "PluginInfoList"}),

@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .model import Conflict, ConnectorConfigError, NotFound
+from .group_offsets import OffsetChangeError
+from .model import Conflict, ConnectorConfigError, NotFound, NotStopped
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,45 @@ async def json_body(request: Request) -> Json:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
+
+
+def parse_offsets(body: Json) -> dict[tuple[str, int], int | None]:
+    """A ``PATCH .../offsets`` body -> {(topic, partition): offset or None (reset)}.
+
+    Kafka Connect's shape for sink connectors: ``{"offsets": [{"partition": {"kafka_topic":
+    t, "kafka_partition": p}, "offset": {"kafka_offset": n} or null}]}``.
+    """
+    entries = body.get("offsets") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ApiError(400, "Partitions / offsets need to be provided for an alter offsets request")
+    offsets: dict[tuple[str, int], int | None] = {}
+    for entry in entries:
+        partition = entry.get("partition") if isinstance(entry, dict) else None
+        if not isinstance(partition, dict):
+            raise ApiError(400, "Every offset needs a partition object")
+        topic, number = partition.get("kafka_topic"), partition.get("kafka_partition")
+        if not isinstance(topic, str) or not topic:
+            raise ApiError(
+                400, "Kafka partitions must have a valid topic key-value pair: kafka_topic"
+            )
+        if not _is_count(number, 2**31 - 1):
+            raise ApiError(
+                400, "Kafka partitions must have a valid partition key-value pair: kafka_partition"
+            )
+        offset = entry.get("offset")
+        if offset is not None:
+            if not isinstance(offset, dict) or not _is_count(offset.get("kafka_offset"), 2**63 - 1):
+                raise ApiError(
+                    400, "Kafka offsets must be a non-negative integer under the key kafka_offset"
+                )
+            offset = offset["kafka_offset"]
+        offsets[(topic, number)] = offset
+    return offsets
+
+
+def _is_count(value: Any, maximum: int) -> bool:
+    """A non-negative integer that fits Kafka's field (int32 partitions, int64 offsets)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
 
 
 def config_map(value: Json, *, allow_null: bool = False) -> dict[str, Any]:
@@ -220,6 +260,10 @@ async def _config_error(_: Request, exc: Exception) -> Response:
     return _error(400, f"Connector configuration is invalid: {message}")
 
 
+async def _bad_request(_: Request, exc: Exception) -> Response:
+    return _error(400, str(exc))
+
+
 async def _internal_error(request: Request, exc: Exception) -> Response:
     # The traceback goes to the log (uvicorn logs the re-raised exception), not to the client:
     # an exception message may quote a config, secrets included.
@@ -233,5 +277,7 @@ ERROR_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] =
     NotFound: _not_found,
     Conflict: _conflict,
     ConnectorConfigError: _config_error,
+    NotStopped: _bad_request,
+    OffsetChangeError: _bad_request,
     Exception: _internal_error,
 }

@@ -14,11 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions
-from confluent_kafka.admin import AdminClient
-
 from ..sink_task import SinkTask, TaskOptions
 from ..store.factory import StorePool
+from . import group_offsets
 from .config import parse_connector_config
 from .config_topic import ConfigTopic, StoredConnector
 from .model import (
@@ -27,6 +25,7 @@ from .model import (
     ConnectorState,
     ConnectorStatus,
     NotFound,
+    NotStopped,
     StoreSpec,
     TaskStatus,
 )
@@ -122,12 +121,34 @@ class Worker:
     def offsets(self, name: str) -> dict[tuple[str, int], int]:
         connector = self._get(name)
         group = self.consumer_config(connector.spec)["group.id"]
-        admin = AdminClient({"bootstrap.servers": self.config_topic.bootstrap})
-        request = ConsumerGroupTopicPartitions(group)
-        result = admin.list_consumer_group_offsets([request], request_timeout=10)[group].result()
-        return {
-            (tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0
-        }
+        return group_offsets.committed(self.config_topic.bootstrap, group)
+
+    async def alter_offsets(self, name: str, offsets: dict[tuple[str, int], int | None]) -> None:
+        async with self._lock:
+            consumer = self._stopped_consumer(name)
+            await asyncio.to_thread(
+                group_offsets.alter,
+                self.config_topic.bootstrap,
+                consumer["group.id"],
+                offsets,
+                consumer.get("auto.offset.reset", "earliest"),
+            )
+
+    async def reset_offsets(self, name: str) -> None:
+        async with self._lock:
+            group = self._stopped_consumer(name)["group.id"]
+            await asyncio.to_thread(group_offsets.reset, self.config_topic.bootstrap, group)
+
+    def _stopped_consumer(self, name: str) -> dict[str, str]:
+        """The consumer config of a STOPPED connector; NotStopped otherwise."""
+        connector = self._get(name)
+        if connector.target is not ConnectorState.STOPPED:
+            raise NotStopped(
+                "Connectors must be in the STOPPED state before their offsets can be "
+                "modified. This can be done for the specified connector by issuing a 'PUT' "
+                f"request to the '/connectors/{name}/stop' endpoint"
+            )
+        return self.consumer_config(connector.spec)
 
     # -- changing (write to the config topic, then apply) ----------------------------------
 

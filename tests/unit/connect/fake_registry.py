@@ -14,6 +14,7 @@ from kafka_s3_sink.connect.model import (
     ConnectorState,
     ConnectorStatus,
     NotFound,
+    NotStopped,
     TaskStatus,
 )
 
@@ -138,6 +139,25 @@ class FakeRegistry:
 
     async def stop(self, name: str) -> None:
         self._set_state(name, ConnectorState.STOPPED)
+
+    async def alter_offsets(self, name: str, offsets: dict[tuple[str, int], int | None]) -> None:
+        self._require_stopped(name)
+        committed = self.committed.setdefault(name, {})
+        for partition, offset in offsets.items():
+            if offset is None:
+                committed.pop(partition, None)
+            else:
+                committed[partition] = offset
+
+    async def reset_offsets(self, name: str) -> None:
+        self._require_stopped(name)
+        self.committed.pop(name, None)
+
+    def _require_stopped(self, name: str) -> None:
+        self._config(name)
+        if self.states[name] is not ConnectorState.STOPPED:
+            raise NotStopped("Connectors must be in the STOPPED state before their offsets "
+                             "can be modified.")
 
     async def restart(self, name: str, include_tasks: bool, only_failed: bool) -> None:
         self._config(name)

@@ -400,6 +400,62 @@ def test_offsets_sorted_by_topic_and_partition(client: TestClient, registry: Fak
     }
 
 
+def offsets_body(*entries: tuple[str, int, int | None]) -> dict:
+    return {"offsets": [
+        {"partition": {"kafka_topic": t, "kafka_partition": p},
+         "offset": None if o is None else {"kafka_offset": o}}
+        for t, p, o in entries
+    ]}
+
+
+def test_offsets_change_only_when_stopped(client: TestClient, registry: FakeRegistry) -> None:
+    create(client)
+    registry.committed["s3-sink-data"] = {("t", 0): 12, ("t", 1): 7}
+    body = offsets_body(("t", 0, 3), ("t", 1, None))
+    answer = client.patch("/connectors/s3-sink-data/offsets", json=body)
+    assert answer.status_code == 400
+    assert "STOPPED state" in answer.json()["message"]
+    assert client.delete("/connectors/s3-sink-data/offsets").status_code == 400
+    assert registry.committed["s3-sink-data"] == {("t", 0): 12, ("t", 1): 7}
+
+    assert client.put("/connectors/s3-sink-data/stop").status_code == 204
+    answer = client.patch("/connectors/s3-sink-data/offsets", json=body)
+    assert answer.status_code == 200, answer.json()
+    assert answer.json() == {
+        "message": "The offsets for this connector have been altered successfully"
+    }
+    assert registry.committed["s3-sink-data"] == {("t", 0): 3}  # null reset partition 1
+    answer = client.delete("/connectors/s3-sink-data/offsets")
+    assert answer.json() == {
+        "message": "The offsets for this connector have been reset successfully"
+    }
+    assert client.get("/connectors/s3-sink-data/offsets").json() == {"offsets": []}
+    assert client.delete("/connectors/nope/offsets").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "Partitions / offsets need to be provided"),
+        ({"offsets": []}, "Partitions / offsets need to be provided"),
+        ({"offsets": [{"offset": None}]}, "needs a partition object"),
+        (offsets_body(("", 0, 1)), "kafka_topic"),
+        (offsets_body(("t", -1, 1)), "kafka_partition"),
+        (offsets_body(("t", 0, -5)), "non-negative integer under the key kafka_offset"),
+        ({"offsets": [{"partition": {"kafka_topic": "t", "kafka_partition": 0},
+                       "offset": {"offset": 1}}]}, "kafka_offset"),
+    ],
+)
+def test_bad_offsets_bodies_are_400_with_the_reason(
+    client: TestClient, body: dict, message: str
+) -> None:
+    create(client)
+    client.put("/connectors/s3-sink-data/stop")
+    answer = client.patch("/connectors/s3-sink-data/offsets", json=body)
+    assert answer.status_code == 400
+    assert message in answer.json()["message"]
+
+
 # -- connector plugins ---------------------------------------------------------------------
 
 
