@@ -323,3 +323,20 @@ def test_a_missing_extra_is_named_with_the_command_that_installs_it(
         spec_of({**reference_common(TOPIC), "format.class": PARQUET})
     assert "format.class" in str(caught.value)
     assert "pip install 'kafka-s3-sink[parquet]'" in str(caught.value)
+
+
+def test_connect_meta_data_false_leaves_out_the_connect_properties() -> None:
+    records = [record(json_envelope(READING_SCHEMA, reading(i)), i) for i in range(10)]
+    ((_, with_meta, _),) = objects(json_spec(AVRO), records)
+    ((_, without, _),) = objects(json_spec(AVRO, **{"connect.meta.data": "false"}), records)
+    assert read_avro(with_meta)[0]["connect.name"] == "sensor.Reading"
+    schema, rows = read_avro(without)
+    assert "connect.name" not in json.dumps(schema) and "connect.version" not in json.dumps(schema)
+    assert rows == read_avro(with_meta)[1]
+
+
+@pytest.mark.parametrize("mode", ["BACKWARD", "FORWARD", "FULL"])
+def test_schema_projection_modes_are_refused_naming_the_key(mode: str) -> None:
+    with pytest.raises(ConnectorConfigError) as caught:
+        json_spec(AVRO, **{"schema.compatibility": mode})
+    assert "schema.compatibility" in str(caught.value) and "only NONE" in str(caught.value)
