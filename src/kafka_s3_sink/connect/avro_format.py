@@ -142,13 +142,22 @@ class AvroFormat:
         buffer = io.BytesIO()
         try:
             schemaless_writer(buffer, parsed, to_avro_datum(schema, value))
-        except (ValueError, TypeError, OverflowError) as error:
+        except (ValueError, TypeError) as error:
             raise FormatError(f"AvroFormat cannot write the value: {error}") from None
+        except ArithmeticError as error:
+            raise FormatError(out_of_range("AvroFormat", error)) from None
         return AvroDatum(schema, buffer.getvalue())
 
     def encode(self, values: list[AvroDatum]) -> bytes:
         schema_json, _ = _writer_schema(values[0].schema, self.connect_meta)
         return container(schema_json, self.codec, [value.data for value in values])
+
+
+def out_of_range(format_name: str, error: ArithmeticError) -> str:
+    return (
+        f"{format_name} cannot write the value: a number does not fit its schema "
+        f"({type(error).__name__})"
+    )
 
 
 def schemaless_message(format_name: str) -> str:

@@ -25,7 +25,16 @@ from typing import Any
 from ..records import Record
 from ..sinetstream_codec import UndecodableMessage, decode
 from .params import Params, alias_table, invalid
-from .schema import OPTIONAL_BYTES, OPTIONAL_STRING, Field, Schema, SchemaError, Typed, from_json
+from .schema import (
+    EXACT,
+    OPTIONAL_BYTES,
+    OPTIONAL_STRING,
+    Field,
+    Schema,
+    SchemaError,
+    Typed,
+    from_json,
+)
 
 SINETSTREAM_CONVERTER = "jp.ad.sinet.sinetstream.connect.converters.SinetStreamConverter"
 BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter"
@@ -245,7 +254,7 @@ def _decimal(schema: Mapping[str, Any], payload: Any, where: str) -> Decimal:
     scale = int((schema.get("parameters") or {}).get("scale", 0))
     if isinstance(payload, str):  # json.decimal.format=BASE64: unscaled two's complement
         unscaled = int.from_bytes(_base64(payload, where), "big", signed=True)
-        return Decimal(unscaled).scaleb(-scale)
+        return Decimal(unscaled).scaleb(-scale, context=EXACT)
     if isinstance(payload, int | float) and not isinstance(payload, bool):
         return Decimal(str(payload))
     raise _mismatch("Decimal", payload, where)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from .avro_format import schemaless_message
+from .avro_format import out_of_range, schemaless_message
 from .avro_schema import DEFAULT_DECIMAL_PRECISION, to_avro_schema
 from .formats import PARQUET_CODECS, FormatError
 from .schema import (
@@ -155,6 +155,8 @@ class ParquetFormat:
             return ParquetRow(schema, to_arrow_value(schema, value))
         except SchemaError as error:
             raise FormatError(f"ParquetFormat cannot write the value: {error}") from None
+        except ArithmeticError as error:
+            raise FormatError(out_of_range("ParquetFormat", error)) from None
 
     def encode(self, values: list[ParquetRow]) -> bytes:
         import pyarrow as pa

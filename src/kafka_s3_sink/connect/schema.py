@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
 DECIMAL = "org.apache.kafka.connect.data.Decimal"
@@ -25,6 +25,9 @@ TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
 
 INTEGER_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 PRIMITIVES = (*INTEGER_BITS, "float32", "float64", "boolean", "string", "bytes")
+# Decimal arithmetic without rounding: Connect decimals (Java BigDecimal) have any number of
+# digits, and Python's default context would round past 28.
+EXACT = Context(prec=100_000)
 # The names JsonConverter's envelope may use for a type, as Kafka Connect's Schema.Type.
 _JSON_TYPE_NAMES = {"float": "float32", "double": "float64"}
 
@@ -220,7 +223,8 @@ def logical_value(schema: Schema, value: Any) -> Any:
     if name == TIMESTAMP:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if name == DECIMAL:
-        return value.quantize(Decimal(1).scaleb(-int(schema.parameter("scale", "0") or 0)))
+        scale = int(schema.parameter("scale", "0") or 0)
+        return value.quantize(Decimal(1).scaleb(-scale), context=EXACT)
     return NOT_LOGICAL
 
 
