@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
+from .loggers import InvalidLevel, LoggerLevels, UnknownLogger
 from .model import ConnectorRegistry, NotFound
 from .rest_openapi import openapi_document
 from .rest_support import (
@@ -96,6 +97,8 @@ def create_app(
             PATCH=api.alter_offsets,
             DELETE=api.reset_offsets,
         ),
+        route("/admin/loggers", GET=api.list_loggers),
+        route("/admin/loggers/{logger}", GET=api.get_logger, PUT=api.set_logger),
         route("/connector-plugins", GET=api.list_plugins),
         route("/connector-plugins/{plugin}/config/validate", PUT=api.validate),
     ]
@@ -128,6 +131,7 @@ class _Api:
         self.version = version
         self.commit = commit
         self.kafka_cluster_id = kafka_cluster_id
+        self.loggers = LoggerLevels()
 
     # -- views of one connector -------------------------------------------------------------
 
@@ -327,6 +331,34 @@ class _Api:
     async def reset_offsets(self, request: Request) -> Response:
         await self.registry.reset_offsets(path_name(request))
         return JSONResponse({"message": f"{_OFFSETS_OF_THIS_CONNECTOR} reset successfully"})
+
+    async def list_loggers(self, _: Request) -> Response:
+        return JSONResponse(self.loggers.levels())
+
+    async def get_logger(self, request: Request) -> Response:
+        try:
+            return JSONResponse(self.loggers.level(request.path_params["logger"]))
+        except UnknownLogger as error:
+            raise ApiError(404, str(error)) from None
+
+    async def set_logger(self, request: Request) -> Response:
+        scope = request.query_params.get("scope", "worker").lower()
+        if scope not in ("worker", "cluster"):
+            raise ApiError(400, f"Invalid scope '{scope}': expected worker or cluster")
+        if scope == "cluster":
+            raise ApiError(
+                400,
+                "scope=cluster is not supported: each service keeps its own log levels; "
+                "set them on each (scope=worker, the default)",
+            )
+        body = await json_body(request)
+        level = body.get("level") if isinstance(body, dict) else None
+        if not isinstance(level, str):
+            raise ApiError(400, "Desired 'level' parameter was not specified in request.")
+        try:
+            return JSONResponse(self.loggers.set_level(request.path_params["logger"], level))
+        except InvalidLevel as error:  # Kafka Connect answers 404 to an unknown level
+            raise ApiError(404, str(error)) from None
 
     async def list_plugins(self, _: Request) -> Response:
         return JSONResponse(self.plugins)

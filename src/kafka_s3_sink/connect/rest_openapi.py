@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .loggers import LEVELS
+
 JSONSchema = dict[str, Any]
+_LEVEL_NAMES = [*LEVELS, *(name.lower() for name in LEVELS)]  # read case-insensitively
 
 S3_SINK_CONNECTOR = "io.confluent.connect.s3.S3SinkConnector"
 # Shown in the document as request examples (schemathesis also sends them).
@@ -31,6 +34,7 @@ BODY_EXAMPLES: dict[str, Any] = {
     "CreateConnectorRequest": {"name": "s3-sink-data", "config": EXAMPLE_CONFIG},
     "ConfigInput": EXAMPLE_CONFIG,
     "ConfigPatch": {"flush.size": "10", "s3.region": None},
+    "LevelRequest": {"level": "DEBUG"},
     "AlterOffsetsRequest": {
         "offsets": [
             {
@@ -170,6 +174,19 @@ SCHEMAS: dict[str, JSONSchema] = {
         },
     ),
     "Message": _closed(["message"], message=_STR),
+    "LoggerLevel": _closed(
+        ["level", "last_modified"],
+        level={"type": "string", "enum": list(LEVELS)},  # answered in upper case
+        last_modified={"type": ["integer", "null"]},
+    ),
+    "LoggerLevels": {"type": "object", "additionalProperties": _ref("LoggerLevel")},
+    # Other keys are ignored, as Kafka Connect reads the body as a map.
+    "LevelRequest": {
+        "type": "object",
+        "properties": {"level": {"type": "string", "enum": _LEVEL_NAMES}},
+        "required": ["level"],
+    },
+    "LoggerNames": {"type": "array", "items": _STR},
     "PluginInfo": {
         "type": "object",
         "properties": {"class": _STR, "type": _STR, "version": _STR},
@@ -222,6 +239,21 @@ PLUGIN_PARAM: JSONSchema = {
     "description": "Connector class, simple class name, or alias (name without 'Connector')",
     "schema": {"type": "string", "minLength": 1},
     "example": S3_SINK_CONNECTOR,
+}
+LOGGER: JSONSchema = {
+    "name": "logger",
+    "in": "path",
+    "required": True,
+    "description": "Logger name (Python's, e.g. kafka_s3_sink.sink_task), or root",
+    "schema": {"type": "string", "minLength": 1},
+    "example": "kafka_s3_sink",
+}
+SCOPE: JSONSchema = {
+    "name": "scope",
+    "in": "query",
+    "required": False,
+    "description": "worker (default); cluster is refused: each service keeps its own levels",
+    "schema": {"type": "string", "enum": ["worker", "cluster"]},
 }
 
 
@@ -353,6 +385,18 @@ def _paths() -> dict[str, JSONSchema]:
                 "Reset offsets: delete the consumer group (the connector must be STOPPED)",
                 {200: "Message", **info_or_bad},
                 params=n,
+            ),
+        },
+        "/admin/loggers": {
+            "get": _op("Loggers with a level of their own, and root", {200: "LoggerLevels"}),
+        },
+        "/admin/loggers/{logger}": {
+            "get": _op("A logger's level", {200: "LoggerLevel", 404: None}, params=[LOGGER]),
+            "put": _op(
+                "Set a logger's level (and its descendants'); answers the loggers set",
+                {200: "LoggerNames", 400: None, 404: None},
+                params=[LOGGER, SCOPE],
+                body="LevelRequest",
             ),
         },
         "/connector-plugins": {

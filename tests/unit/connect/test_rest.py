@@ -592,3 +592,41 @@ def test_listening_socket_says_tcp_so_asyncio_disables_nagle() -> None:
     # With proto 0 asyncio skips TCP_NODELAY and each keep-alive request waits ~40 ms.
     with listen_socket("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+# -- log levels ----------------------------------------------------------------------------
+
+
+def test_logger_levels_change_at_run_time(client: TestClient) -> None:
+    import logging
+
+    child = logging.getLogger("kafka_s3_sink.sink_task")
+    child.setLevel(logging.WARNING)
+    answer = client.put("/admin/loggers/kafka_s3_sink", json={"level": "debug"})
+    assert answer.status_code == 200
+    assert answer.json() == ["kafka_s3_sink", "kafka_s3_sink.sink_task"]
+    assert child.getEffectiveLevel() == logging.DEBUG
+    listed = client.get("/admin/loggers").json()
+    assert listed["kafka_s3_sink"]["level"] == "DEBUG"
+    assert isinstance(listed["kafka_s3_sink"]["last_modified"], int)
+    assert set(listed["root"]) == {"level", "last_modified"}
+    assert client.get("/admin/loggers/kafka_s3_sink.sink_task").json()["level"] == "DEBUG"
+    client.put("/admin/loggers/kafka_s3_sink", json={"level": "WARN"})
+    assert not logging.getLogger("kafka_s3_sink.sink_task").isEnabledFor(logging.INFO)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("GET", "/admin/loggers/no.such.logger", None, 404, "Logger no.such.logger not found"),
+        ("PUT", "/admin/loggers/root", {"level": "LOUD"}, 404, "invalid log level 'LOUD'"),
+        ("PUT", "/admin/loggers/root", {"lvl": "INFO"}, 400, "'level' parameter"),
+        ("PUT", "/admin/loggers/root?scope=cluster", {"level": "INFO"}, 400, "scope=cluster"),
+    ],
+)
+def test_logger_errors(
+    client: TestClient, method: str, path: str, body: object, status: int, message: str
+) -> None:
+    answer = client.request(method, path, json=body)
+    assert answer.status_code == status
+    assert message in answer.json()["message"]
