@@ -107,6 +107,10 @@ class JsonFormat:
         return _JsonLine(self.line(value))
 
     def line(self, value: Any) -> bytes:
+        if isinstance(value, bytes | bytearray | memoryview):
+            # A bytes value is a base64 JSON string, which never needs escaping: the same
+            # bytes as json.dumps gives, at a fraction of the cost (the ByteArrayConverter case).
+            return b'"' + base64.b64encode(value) + b'"\n'
         try:
             text = json.dumps(
                 value, default=self._default, ensure_ascii=False, separators=(",", ":")

@@ -90,6 +90,13 @@ def test_json_of_a_scalar_value() -> None:
     assert JsonFormat().encode([b"hi", "text", 3]) == b'"aGk="\n"text"\n3\n'
 
 
+@pytest.mark.parametrize("value", [b"", b"\x00\xff" * 300, bytearray(b"abc"), memoryview(b"x/+=")])
+def test_json_bytes_values_are_the_json_string_of_their_base64(value: Any) -> None:
+    expected = json.dumps(base64.b64encode(bytes(value)).decode()).encode() + b"\n"
+    assert fmt("JsonFormat").encode([value]) == expected
+    assert fmt("JsonFormat").prepare(value) == expected
+
+
 def test_json_decimals_base64_by_default_or_numeric() -> None:
     assert JsonFormat().encode([Decimal("123.45")]) == b'"MDk="\n'
     numeric = fmt("JsonFormat", **{"json.decimal.format": "NUMERIC"})
