@@ -103,6 +103,12 @@ def brokers(text: str) -> str:
     return ",".join(out)
 
 
+def _absolute_path(text: str) -> str:
+    if not text.startswith("/") or text.endswith("/"):
+        raise ValueError
+    return text
+
+
 def _store_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("file", "s3") or (parts.scheme == "file" and not parts.path):
@@ -172,6 +178,14 @@ OPTIONS: tuple[Option, ...] = (
         "kafka-s3-sink-configs",
         "a topic name",
         "compacted topic keeping connector configs and states (as config.storage.topic)",
+    ),
+    Option(
+        "CONFIG_STORAGE_FILE",
+        "",
+        "/absolute/path/of/a/file.json",
+        "standalone mode: keep connector configs and states in this local file instead of "
+        "the config topic (one service per file)",
+        _absolute_path,
     ),
     # Ours: where and how objects are written.
     Option(

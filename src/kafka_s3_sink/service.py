@@ -15,11 +15,13 @@ import logging
 import signal
 import socket
 import time
+from pathlib import Path
 
 from . import __version__
 from .config import Settings
 from .connect.config import mask_secrets, parse_connector_config, validate_connector_config
-from .connect.config_topic import ConfigTopic, StoredConnector
+from .connect.config_file import ConfigFile
+from .connect.config_topic import ConfigStore, ConfigTopic, StoredConnector
 from .connect.model import ConnectorSpec
 from .connect.rest import create_app, serve
 from .connect.worker import Worker
@@ -85,7 +87,8 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     )
     worker = Worker(
         worker_id=f"{socket.gethostname()}:{settings['REST_PORT']}",
-        config_topic=ConfigTopic(bootstrap, settings["CONFIG_STORAGE_TOPIC"]),
+        bootstrap=bootstrap,
+        config_store=config_store(settings),
         consumer_config=lambda spec: consumer_config(
             bootstrap, group_id(spec), spec.consumer_overrides
         ),
@@ -134,23 +137,30 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        worker.config_topic.close()
+        worker.config_store.close()
         await worker.shutdown()
         if follower is not None:
             with contextlib.suppress(Exception):
                 await follower
-        worker.config_topic.close_consumer()
+        worker.config_store.close_consumer()
     _log_progress(worker.sink_tasks())
     log.info("stopped")
+
+
+def config_store(settings: Settings) -> ConfigStore:
+    """The config topic (distributed mode), or CONFIG_STORAGE_FILE when set (standalone)."""
+    if settings["CONFIG_STORAGE_FILE"]:
+        return ConfigFile(Path(settings["CONFIG_STORAGE_FILE"]))
+    return ConfigTopic(settings["BROKER_HOSTNAME"], settings["CONFIG_STORAGE_TOPIC"])
 
 
 async def _load_connectors(
     worker: Worker, settings: Settings, register_defaults: bool
 ) -> asyncio.Future[None]:
-    """Apply the stored connectors, (re)register the .env ones, then follow the topic."""
-    config_topic = worker.config_topic
-    await asyncio.to_thread(config_topic.ensure_exists)
-    stored = await asyncio.to_thread(config_topic.load)
+    """Apply the stored connectors, (re)register the .env ones, then follow the store."""
+    store = worker.config_store
+    await asyncio.to_thread(store.ensure_exists)
+    stored = await asyncio.to_thread(store.load)
     for name, connector in stored.items():
         await worker.apply(name, connector)
     if register_defaults:
@@ -169,7 +179,7 @@ async def _load_connectors(
     def on_change(name: str, connector: StoredConnector | None) -> None:
         asyncio.run_coroutine_threadsafe(worker.apply(name, connector), loop).result()
 
-    return asyncio.ensure_future(asyncio.to_thread(config_topic.follow, on_change))
+    return asyncio.ensure_future(asyncio.to_thread(store.follow, on_change))
 
 
 def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
 from harness import (
     Service,
     env_value,
@@ -302,9 +303,14 @@ def test_flush_size_100_objects_as_the_confluent_connector_writes_them(
     ]
 
 
-def test_connectors_and_their_state_survive_a_restart(tmp_path, kafka_broker, topic_factory):
+@pytest.mark.parametrize("storage", ["topic", "file"])
+def test_connectors_and_their_state_survive_a_restart(
+    tmp_path, kafka_broker, topic_factory, storage
+):
     topic = topic_factory(partitions=1)
-    env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, bucket="b")
+    config_file = tmp_path / "state" / "connectors.json"
+    standalone = {"CONFIG_STORAGE_FILE": str(config_file)} if storage == "file" else {}
+    env_file = local_env(tmp_path, kafka_broker.bootstrap, topic, bucket="b", **standalone)
     extra = batch_connector("extra", topic, tmp_path / "data")
     with Service(env_file, tmp_path / "first.log") as service:
         wait_for_api(env_file, service)
@@ -312,6 +318,13 @@ def test_connectors_and_their_state_survive_a_restart(tmp_path, kafka_broker, to
         assert rest(env_file, "PUT", "/connectors/s3-sink-timestamp/pause")[0] == 202
         assert rest(env_file, "PUT", "/connectors/extra/stop")[0] == 204
         assert service.stop() == 0
+    if storage == "file":  # standalone: the file holds everything, and no topic was made
+        stored = json.loads(config_file.read_text())["connectors"]
+        assert stored["extra"]["target_state"] == "STOPPED"
+        assert stored["s3-sink-timestamp"]["origin"] == "env"
+        admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
+        topics = admin.list_topics(timeout=10).topics
+        assert env_value(env_file, "CONFIG_STORAGE_TOPIC") not in topics
     with Service(env_file, tmp_path / "second.log") as service:
         wait_for_api(env_file, service)
         names = rest(env_file, "GET", "/connectors")[1]

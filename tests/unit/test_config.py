@@ -57,6 +57,7 @@ def test_missing_required_key_is_named(missing: str) -> None:
         ("MAX_INFLIGHT_BYTES", "-1", "positive integer"),
         ("BROKER_HOSTNAME", "host:port", "host, host:port"),
         ("STORE_URL", "ftp://x", "file:///"),
+        ("CONFIG_STORAGE_FILE", "connectors.json", "/absolute/path"),
     ],
 )
 def test_wrong_value_names_key_and_expectation(key: str, value: str, expected: str) -> None:

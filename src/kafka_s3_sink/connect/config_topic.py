@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -30,6 +31,17 @@ class StoredConnector:
 
 # name -> the stored connector, or None when it was deleted
 ChangeHandler = Callable[[str, StoredConnector | None], None]
+
+
+class ConfigStore(Protocol):
+    """Where connector configs live: this topic, or a local file (config_file.ConfigFile)."""
+
+    def ensure_exists(self) -> None: ...
+    def load(self) -> dict[str, StoredConnector]: ...
+    def follow(self, on_change: ChangeHandler) -> None: ...  # blocks until close()
+    def write(self, name: str, stored: StoredConnector | None) -> None: ...  # durable
+    def close(self) -> None: ...
+    def close_consumer(self) -> None: ...
 
 
 class ConfigTopic:

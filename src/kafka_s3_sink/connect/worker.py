@@ -18,7 +18,7 @@ from ..sink_task import SinkTask, TaskOptions
 from ..store.factory import StorePool
 from . import group_offsets
 from .config import parse_connector_config
-from .config_topic import ConfigTopic, StoredConnector
+from .config_topic import ConfigStore, StoredConnector
 from .model import (
     Conflict,
     ConnectorSpec,
@@ -64,13 +64,15 @@ class Worker:
     def __init__(
         self,
         worker_id: str,
-        config_topic: ConfigTopic,
+        bootstrap: str,
+        config_store: ConfigStore,
         consumer_config: ConsumerConfigFactory,
         options: TaskOptions,
         default_store: StoreSpec,
     ) -> None:
         self.worker_id = worker_id
-        self.config_topic = config_topic
+        self.bootstrap = bootstrap
+        self.config_store = config_store
         self.consumer_config = consumer_config
         self.options = options
         self.default_store = default_store
@@ -121,14 +123,14 @@ class Worker:
     def offsets(self, name: str) -> dict[tuple[str, int], int]:
         connector = self._get(name)
         group = self.consumer_config(connector.spec)["group.id"]
-        return group_offsets.committed(self.config_topic.bootstrap, group)
+        return group_offsets.committed(self.bootstrap, group)
 
     async def alter_offsets(self, name: str, offsets: dict[tuple[str, int], int | None]) -> None:
         async with self._lock:
             consumer = self._stopped_consumer(name)
             await asyncio.to_thread(
                 group_offsets.alter,
-                self.config_topic.bootstrap,
+                self.bootstrap,
                 consumer["group.id"],
                 offsets,
                 consumer.get("auto.offset.reset", "earliest"),
@@ -137,7 +139,7 @@ class Worker:
     async def reset_offsets(self, name: str) -> None:
         async with self._lock:
             group = self._stopped_consumer(name)["group.id"]
-            await asyncio.to_thread(group_offsets.reset, self.config_topic.bootstrap, group)
+            await asyncio.to_thread(group_offsets.reset, self.bootstrap, group)
 
     def _stopped_consumer(self, name: str) -> dict[str, str]:
         """The consumer config of a STOPPED connector; NotStopped otherwise."""
@@ -203,7 +205,7 @@ class Worker:
             await self._store(name, stored)
 
     async def _store(self, name: str, stored: StoredConnector | None) -> None:
-        await asyncio.to_thread(self.config_topic.write, name, stored)
+        await asyncio.to_thread(self.config_store.write, name, stored)
         await self.apply(name, stored)
 
     def _parse(self, name: str, config: dict[str, str]) -> ConnectorSpec:

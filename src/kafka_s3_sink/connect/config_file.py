@@ -1,0 +1,85 @@
+"""Connector configs and target states kept in a local JSON file: standalone mode.
+
+For a site that cannot create the compacted config topic (ACLs), or runs one service only:
+``CONFIG_STORAGE_FILE=/var/lib/kafka-s3-sink/connectors.json``.  The file maps each
+connector's name to its config, target state and origin; every change rewrites it whole
+(temporary file, fsync, rename, directory fsync), so a crash leaves the old or the new file,
+never a torn one.  One service per file: nothing follows changes made by another process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+from .config_topic import ChangeHandler, StoredConnector
+
+
+class ConfigFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._state: dict[str, StoredConnector] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def ensure_exists(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def load(self) -> dict[str, StoredConnector]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            state = {
+                name: StoredConnector(
+                    dict(entry["config"]), entry["target_state"], entry.get("origin", "api")
+                )
+                for name, entry in data["connectors"].items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(
+                f"CONFIG_STORAGE_FILE {self.path} is not a connector file written by "
+                f"kafka-s3-sink ({error!r}): move it away or fix it"
+            ) from None
+        with self._lock:
+            self._state = dict(state)
+        return state
+
+    def follow(self, on_change: ChangeHandler) -> None:
+        """Nothing to follow (one service per file): wait for close()."""
+        self._stop.wait()
+
+    def write(self, name: str, stored: StoredConnector | None) -> None:
+        with self._lock:
+            if stored is None:
+                self._state.pop(name, None)
+            else:
+                self._state[name] = stored
+            document = {
+                "connectors": {
+                    n: {"config": s.config, "target_state": s.target_state, "origin": s.origin}
+                    for n, s in sorted(self._state.items())
+                }
+            }
+            self._replace(json.dumps(document, indent=2, sort_keys=True).encode() + b"\n")
+
+    def _replace(self, body: bytes) -> None:
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        with temporary.open("wb") as out:
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def close_consumer(self) -> None:
+        """Nothing to close: no consumer reads a file."""
