@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, time
 from decimal import Context, Decimal
 from typing import Any, NamedTuple
@@ -55,6 +56,27 @@ class Schema:
     items: Schema | None = None  # array
     keys: Schema | None = None  # map
     values: Schema | None = None  # map
+    # Schemas key caches on every record (transforms, writers): hash once, not per lookup.
+    _hash: int = dataclass_field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        content = (
+            self.type,
+            self.optional,
+            self.name,
+            self.version,
+            self.doc,
+            self.parameters,
+            self.default_json,
+            self.fields,
+            self.items,
+            self.keys,
+            self.values,
+        )
+        object.__setattr__(self, "_hash", hash(content))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

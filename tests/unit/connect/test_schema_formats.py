@@ -340,3 +340,16 @@ def test_schema_projection_modes_are_refused_naming_the_key(mode: str) -> None:
     with pytest.raises(ConnectorConfigError) as caught:
         json_spec(AVRO, **{"schema.compatibility": mode})
     assert "schema.compatibility" in str(caught.value) and "only NONE" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [(Schema("bytes"), b""), (Schema("bytes"), bytes(range(256)) * 300),
+     (Schema("bytes"), memoryview(b"msg")), (Schema("string"), ""),
+     (Schema("string"), "2022-04-18T01:00:00.123 \u6771\u4eac")],
+)
+def test_bytes_and_strings_are_serialized_as_fastavro_does(schema: Schema, value: Any) -> None:
+    expected = io.BytesIO()
+    fastavro.schemaless_writer(expected, fastavro.parse_schema(schema.type),
+                               bytes(value) if isinstance(value, memoryview) else value)
+    assert AvroFormat().prepare(value, schema).data == expected.getvalue()
