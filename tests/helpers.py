@@ -127,3 +127,34 @@ def make_bucket(endpoint: str, prefix: str = "bucket") -> str:
     name = unique_name(prefix)
     s3_client(endpoint).create_bucket(Bucket=name)
     return name
+
+
+# A Kafka Connect struct schema (JsonConverter envelope form) with every Connect type: the
+# Avro and Parquet tests write values of it.
+READING_SCHEMA = {
+    "type": "struct",
+    "name": "sensor.Reading",
+    "version": 2,
+    "fields": [
+        {"field": "id", "type": "int8"},
+        {"field": "level", "type": "int16"},
+        {"field": "count", "type": "int32"},
+        {"field": "total", "type": "int64"},
+        {"field": "ratio", "type": "float"},
+        {"field": "value", "type": "double"},
+        {"field": "ok", "type": "boolean"},
+        {"field": "label", "type": "string", "optional": True},
+        {"field": "raw", "type": "bytes"},
+        {"field": "price", "type": "bytes", "name": "org.apache.kafka.connect.data.Decimal",
+         "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "10"}},
+        {"field": "at", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp",
+         "version": 1},
+        {"field": "day", "type": "int32", "name": "org.apache.kafka.connect.data.Date",
+         "version": 1},
+        {"field": "tags", "type": "array", "items": {"type": "string"}},
+        {"field": "attrs", "type": "map", "keys": {"type": "string"},
+         "values": {"type": "int32"}},
+        {"field": "where", "type": "struct", "optional": True,
+         "fields": [{"field": "lat", "type": "double"}, {"field": "lon", "type": "double"}]},
+    ],
+}

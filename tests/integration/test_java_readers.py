@@ -34,6 +34,7 @@ from typing import Any
 import fastavro
 import pyarrow.parquet as pq
 import pytest
+from helpers import READING_SCHEMA
 
 from kafka_s3_sink.connect.avro_format import AvroFormat
 from kafka_s3_sink.connect.converters import SINETSTREAM_SCHEMA, with_schema
@@ -59,37 +60,18 @@ PARQUET_CODECS = {"none": "UNCOMPRESSED", "snappy": "SNAPPY", "gzip": "GZIP", "z
 JAVA_CANNOT_READ = {"brotli"}
 SINETSTREAM_COUNT = 3000  # ~170 KB: several 64 KB Avro blocks and Parquet pages of msg
 
-# READING_SCHEMA of tests/unit/connect/test_schema_formats.py, with what it lacks: a Decimal
+# READING_SCHEMA of tests/helpers.py, with what it lacks: a Decimal
 # without precision (AvroData's default 64: a 27-byte FIXED column in Parquet), Time, a map
 # with non-string keys (Avro: an array of MapEntry records) and an optional int64.
 RICH_SCHEMA: dict[str, Any] = {
-    "type": "struct",
-    "name": "sensor.Reading",
-    "version": 2,
+    **READING_SCHEMA,
     "fields": [
-        {"field": "id", "type": "int8"},
-        {"field": "level", "type": "int16"},
-        {"field": "count", "type": "int32"},
-        {"field": "total", "type": "int64"},
-        {"field": "ratio", "type": "float"},
-        {"field": "value", "type": "double"},
-        {"field": "ok", "type": "boolean"},
-        {"field": "label", "type": "string", "optional": True},
-        {"field": "raw", "type": "bytes"},
-        {"field": "price", "type": "bytes", "name": DECIMAL, "version": 1,
-         "parameters": {"scale": "2", "connect.decimal.precision": "10"}},
+        *READING_SCHEMA["fields"],
         {"field": "amount", "type": "bytes", "name": DECIMAL, "version": 1,
          "parameters": {"scale": "3"}},
-        {"field": "at", "type": "int64", "name": TIMESTAMP, "version": 1},
-        {"field": "day", "type": "int32", "name": DATE, "version": 1},
         {"field": "clock", "type": "int32", "name": TIME, "version": 1},
-        {"field": "tags", "type": "array", "items": {"type": "string"}},
-        {"field": "attrs", "type": "map", "keys": {"type": "string"},
-         "values": {"type": "int32"}},
         {"field": "codes", "type": "map", "keys": {"type": "int32"},
          "values": {"type": "string", "optional": True}},
-        {"field": "where", "type": "struct", "optional": True,
-         "fields": [{"field": "lat", "type": "double"}, {"field": "lon", "type": "double"}]},
         {"field": "maybe", "type": "int64", "optional": True},
     ],
 }

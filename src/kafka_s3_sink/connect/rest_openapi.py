@@ -216,38 +216,32 @@ _REASONS = {
     413: "The request body is larger than 1 MiB",
 }
 
-NAME_PARAM: JSONSchema = {
-    "name": "name",
-    "in": "path",
-    "required": True,
-    "description": "Connector name",
-    "schema": {"type": "string", "minLength": 1},
-    "example": "s3-sink-data",
-}
-TASK_PARAM: JSONSchema = {
-    "name": "task",
-    "in": "path",
-    "required": True,
-    "description": "Task id",
-    "schema": {"type": "integer", "minimum": 0},
-    "example": 0,
-}
-PLUGIN_PARAM: JSONSchema = {
-    "name": "plugin",
-    "in": "path",
-    "required": True,
-    "description": "Connector class, simple class name, or alias (name without 'Connector')",
-    "schema": {"type": "string", "minLength": 1},
-    "example": S3_SINK_CONNECTOR,
-}
-LOGGER: JSONSchema = {
-    "name": "logger",
-    "in": "path",
-    "required": True,
-    "description": "Logger name (Python's, e.g. kafka_s3_sink.sink_task), or root",
-    "schema": {"type": "string", "minLength": 1},
-    "example": "kafka_s3_sink",
-}
+def _path_param(name: str, description: str, schema: JSONSchema, example: Any) -> JSONSchema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+        "example": example,
+    }
+
+
+_NON_EMPTY = {"type": "string", "minLength": 1}
+NAME_PARAM = _path_param("name", "Connector name", _NON_EMPTY, "s3-sink-data")
+TASK_PARAM = _path_param("task", "Task id", {"type": "integer", "minimum": 0}, 0)
+PLUGIN_PARAM = _path_param(
+    "plugin",
+    "Connector class, simple class name, or alias (name without 'Connector')",
+    _NON_EMPTY,
+    S3_SINK_CONNECTOR,
+)
+LOGGER = _path_param(
+    "logger",
+    "Logger name (Python's, e.g. kafka_s3_sink.sink_task), or root",
+    _NON_EMPTY,
+    "kafka_s3_sink",
+)
 SCOPE: JSONSchema = {
     "name": "scope",
     "in": "query",

@@ -16,6 +16,7 @@ import avro.io
 import fastavro
 import pyarrow.parquet as pq
 import pytest
+from helpers import READING_SCHEMA
 
 from kafka_s3_sink.assembler import ObjectAssembler
 from kafka_s3_sink.connect.avro_format import AvroFormat
@@ -126,35 +127,6 @@ def test_byte_array_converter_values_are_optional_bytes() -> None:
 
 def json_envelope(schema: dict[str, Any], payload: Any) -> bytes:
     return json.dumps({"schema": schema, "payload": payload}).encode()
-
-
-READING_SCHEMA = {
-    "type": "struct",
-    "name": "sensor.Reading",
-    "version": 2,
-    "fields": [
-        {"field": "id", "type": "int8"},
-        {"field": "level", "type": "int16"},
-        {"field": "count", "type": "int32"},
-        {"field": "total", "type": "int64"},
-        {"field": "ratio", "type": "float"},
-        {"field": "value", "type": "double"},
-        {"field": "ok", "type": "boolean"},
-        {"field": "label", "type": "string", "optional": True},
-        {"field": "raw", "type": "bytes"},
-        {"field": "price", "type": "bytes", "name": "org.apache.kafka.connect.data.Decimal",
-         "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "10"}},
-        {"field": "at", "type": "int64", "name": "org.apache.kafka.connect.data.Timestamp",
-         "version": 1},
-        {"field": "day", "type": "int32", "name": "org.apache.kafka.connect.data.Date",
-         "version": 1},
-        {"field": "tags", "type": "array", "items": {"type": "string"}},
-        {"field": "attrs", "type": "map", "keys": {"type": "string"},
-         "values": {"type": "int32"}},
-        {"field": "where", "type": "struct", "optional": True,
-         "fields": [{"field": "lat", "type": "double"}, {"field": "lon", "type": "double"}]},
-    ],
-}
 
 
 def reading(i: int, label: str | None = "north") -> dict[str, Any]:
