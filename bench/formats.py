@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kafka_s3_sink.assembler import ObjectAssembler
-from kafka_s3_sink.connect.config import parse_connector_config
-from kafka_s3_sink.connect.formats import compress
-from kafka_s3_sink.records import Record
+from kafka_s3_sink.connect.config.parser import parse_connector_config
+from kafka_s3_sink.pipeline.assembler import ObjectAssembler
+from kafka_s3_sink.pipeline.formats.base import compress
+from kafka_s3_sink.pipeline.records import Record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from unit.connect.reference import reference_data_config, sinetstream_value  # noqa: E402

@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from confluent_kafka import Consumer
 
-from kafka_s3_sink.sinetstream_codec import decode
+from kafka_s3_sink.pipeline.sinetstream_codec import decode
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

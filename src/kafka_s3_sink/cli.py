@@ -11,9 +11,9 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 
 from . import __version__
-from .config import ConfigError, load_settings
-from .dotenv import DotEnvError
-from .kafka_io import BrokerError
+from .engine.kafka_io import BrokerError
+from .settings.dotenv import DotEnvError
+from .settings.variables import ConfigError, load_settings
 from .store import StoreError
 
 log = logging.getLogger("kafka_s3_sink")

@@ -18,16 +18,18 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .config import Settings
-from .connect.config import mask_secrets, parse_connector_config, validate_connector_config
-from .connect.config_file import ConfigFile
-from .connect.config_topic import ConfigStore, ConfigTopic, StoredConnector
-from .connect.model import ConnectorSpec
-from .connect.rest import create_app, serve
+from .connect.config.parser import parse_connector_config
+from .connect.config.validation import mask_secrets, validate_connector_config
+from .connect.rest.app import create_app
+from .connect.rest.server import serve
+from .connect.state.config_file import ConfigFile
+from .connect.state.config_topic import ConfigStore, ConfigTopic, StoredConnector
 from .connect.worker import Worker
-from .kafka_io import check_topic, consumer_config
-from .reference_connectors import reference_connector_configs, store_spec
-from .sink_task import SinkTask, TaskOptions
+from .engine.kafka_io import check_topic, consumer_config
+from .engine.sink_task import SinkTask, TaskOptions
+from .pipeline.spec import ConnectorSpec
+from .settings.reference_connectors import reference_connector_configs, store_spec
+from .settings.variables import Settings
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import boto3
 from confluent_kafka import Consumer, TopicPartition
 
-from kafka_s3_sink.sinetstream_codec import decode
+from kafka_s3_sink.pipeline.sinetstream_codec import decode
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

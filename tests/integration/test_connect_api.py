@@ -25,7 +25,7 @@ from harness import (
 )
 from helpers import make_bucket, produce_sinetstream
 
-from kafka_s3_sink.sinetstream_codec import decode
+from kafka_s3_sink.pipeline.sinetstream_codec import decode
 
 pytestmark = pytest.mark.integration
 

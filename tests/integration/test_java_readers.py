@@ -36,11 +36,11 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import READING_SCHEMA
 
-from kafka_s3_sink.connect.avro_format import AvroFormat
-from kafka_s3_sink.connect.converters import SINETSTREAM_SCHEMA, with_schema
-from kafka_s3_sink.connect.parquet_format import ParquetFormat
-from kafka_s3_sink.connect.schema import Schema, from_json
 from kafka_s3_sink.devtools.kafka_broker import cache_root
+from kafka_s3_sink.pipeline.converters import SINETSTREAM_SCHEMA, with_schema
+from kafka_s3_sink.pipeline.formats.avro import AvroFormat
+from kafka_s3_sink.pipeline.formats.parquet import ParquetFormat
+from kafka_s3_sink.pipeline.schema import Schema, from_json
 
 pytestmark = pytest.mark.integration
 

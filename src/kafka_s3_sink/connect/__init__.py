@@ -1,1 +1,1 @@
-"""Kafka Connect compatibility: connector configs, the REST API, and the connector registry."""
+"""The Kafka Connect control plane: connector configs, the REST API, stored state, the worker."""

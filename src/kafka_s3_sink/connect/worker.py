@@ -14,21 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sink_task import SinkTask, TaskOptions
+from ..engine.sink_task import SinkTask, TaskOptions
+from ..pipeline.spec import ConnectorSpec
 from ..store.factory import StorePool
-from . import group_offsets
-from .config import parse_connector_config
-from .config_topic import ConfigStore, StoredConnector
-from .model import (
+from ..store.spec import StoreSpec
+from .config.parser import parse_connector_config
+from .registry import (
     Conflict,
-    ConnectorSpec,
     ConnectorState,
     ConnectorStatus,
     NotFound,
     NotStopped,
-    StoreSpec,
     TaskStatus,
 )
+from .state import group_offsets
+from .state.config_topic import ConfigStore, StoredConnector
 
 log = logging.getLogger(__name__)
 

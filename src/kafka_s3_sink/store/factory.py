@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..connect.model import StoreSpec
 from .base import ObjectStore
 from .local import LocalObjectStore
 from .s3 import S3ObjectStore, S3Settings
+from .spec import StoreSpec
 
 
 def open_store(spec: StoreSpec) -> ObjectStore:

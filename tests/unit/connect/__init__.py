@@ -1,4 +1,1 @@
-"""Kafka Connect compatibility: connector configs, converters, transforms, formats, partitioners.
-
-A package so that its test modules (test_config.py...) do not clash with tests/unit's own.
-"""
+"""The Kafka Connect control plane: connector configs, validation, REST API, state."""

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafka_s3_sink.connect.model import (
+from kafka_s3_sink.connect.registry import (
     Conflict,
-    ConnectorConfigError,
     ConnectorState,
     ConnectorStatus,
     NotFound,
     NotStopped,
     TaskStatus,
 )
+from kafka_s3_sink.pipeline.spec import ConnectorConfigError
 
 WORKER_ID = "kafka-connect:8083"  # what the seed guide's curl output shows
 S3_SINK = "io.confluent.connect.s3.S3SinkConnector"

@@ -8,17 +8,15 @@ from typing import Any
 
 import pytest
 
-from kafka_s3_sink.connect.config import (
-    ConnectorConfigErrors,
-    NullValueError,
-    parse_connector_config,
-)
-from kafka_s3_sink.connect.formats import object_extension
-from kafka_s3_sink.connect.model import ConnectorConfigError, ConnectorSpec, StoreSpec
-from kafka_s3_sink.naming import object_key
-from kafka_s3_sink.sinetstream_codec import UndecodableMessage
+from kafka_s3_sink.connect.config.parser import ConnectorConfigErrors, parse_connector_config
+from kafka_s3_sink.pipeline.conversion import NullValueError
+from kafka_s3_sink.pipeline.formats.base import object_extension
+from kafka_s3_sink.pipeline.naming import object_key
+from kafka_s3_sink.pipeline.sinetstream_codec import UndecodableMessage
+from kafka_s3_sink.pipeline.spec import ConnectorConfigError, ConnectorSpec
+from kafka_s3_sink.store.spec import StoreSpec
 
-from .reference import (
+from ..reference_data import (
     record,
     reference_common,
     reference_data_config,

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kafka_s3_sink.connect.rest import create_app
+from kafka_s3_sink.connect.rest.app import create_app
 
 from .fake_registry import PLUGINS, FakeRegistry, FakeValidator, mask, sink_config
 

@@ -12,9 +12,9 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kafka_s3_sink.connect.model import ConnectorState
-from kafka_s3_sink.connect.rest import create_app, serve
-from kafka_s3_sink.connect.rest_support import listen_socket
+from kafka_s3_sink.connect.registry import ConnectorState
+from kafka_s3_sink.connect.rest.app import create_app
+from kafka_s3_sink.connect.rest.server import listen_socket, serve
 
 from .fake_registry import (
     MASK,
@@ -600,19 +600,19 @@ def test_listening_socket_says_tcp_so_asyncio_disables_nagle() -> None:
 def test_logger_levels_change_at_run_time(client: TestClient) -> None:
     import logging
 
-    child = logging.getLogger("kafka_s3_sink.sink_task")
+    child = logging.getLogger("kafka_s3_sink.engine.sink_task")
     child.setLevel(logging.WARNING)
     answer = client.put("/admin/loggers/kafka_s3_sink", json={"level": "debug"})
     assert answer.status_code == 200
-    assert answer.json() == ["kafka_s3_sink", "kafka_s3_sink.sink_task"]
+    assert answer.json() == ["kafka_s3_sink", "kafka_s3_sink.engine.sink_task"]
     assert child.getEffectiveLevel() == logging.DEBUG
     listed = client.get("/admin/loggers").json()
     assert listed["kafka_s3_sink"]["level"] == "DEBUG"
     assert isinstance(listed["kafka_s3_sink"]["last_modified"], int)
     assert set(listed["root"]) == {"level", "last_modified"}
-    assert client.get("/admin/loggers/kafka_s3_sink.sink_task").json()["level"] == "DEBUG"
+    assert client.get("/admin/loggers/kafka_s3_sink.engine.sink_task").json()["level"] == "DEBUG"
     client.put("/admin/loggers/kafka_s3_sink", json={"level": "WARN"})
-    assert not logging.getLogger("kafka_s3_sink.sink_task").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("kafka_s3_sink.engine.sink_task").isEnabledFor(logging.INFO)
 
 
 @pytest.mark.parametrize(

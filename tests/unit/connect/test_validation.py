@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kafka_s3_sink.connect.config import (
-    CONFIG_KEYS,
-    config_errors,
-    markdown_config_table,
-    mask_secrets,
-    validate_connector_config,
-)
-from kafka_s3_sink.connect.model import ConnectorConfigError
+from kafka_s3_sink.connect.config.parser import CONFIG_KEYS, config_errors, markdown_config_table
+from kafka_s3_sink.connect.config.validation import mask_secrets, validate_connector_config
+from kafka_s3_sink.pipeline.spec import ConnectorConfigError
 
-from .reference import reference_data_config
+from ..reference_data import reference_data_config
 
 TOPIC = "sensor-data"
 

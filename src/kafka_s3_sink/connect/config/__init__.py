@@ -1,0 +1,1 @@
+"""Connector configs: the keys table, the parser into a ConnectorSpec, validation."""

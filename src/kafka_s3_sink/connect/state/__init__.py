@@ -1,0 +1,1 @@
+"""Control-plane state: connector configs (config topic or file) and consumer-group offsets."""

@@ -1,0 +1,342 @@
+"""One task of a connector at work: consume, convert, assemble, upload, commit.
+
+    consumer.consume ─▶ spec.convert ─▶ assembler.add ─▶ store.put ─▶ consumer.commit
+                        (dead letter     (flush.size,     (many in     (only contiguous
+                         when it fails)   rotation)        flight)      stored offsets)
+
+Every call into the librdkafka consumer runs on one dedicated thread, so the event loop
+never blocks on Kafka and the consumer is never used from two threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from ..pipeline.assembler import Batch, ObjectAssembler
+from ..pipeline.formats.base import compress
+from ..pipeline.records import Record, StoredObject
+from ..pipeline.sinetstream_codec import UndecodableMessage
+from ..pipeline.spec import ConnectorSpec
+from ..store import ObjectStore
+from .deadletter import DeadLetterLog, dead_letter_objects
+from .delivery import InflightBudget, PartitionProgress
+from .kafka_io import is_fatal, to_record
+from .stats import TaskStats
+from .uploads import Uploads
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500  # messages per consume call at most
+_BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
+_POLL_TIMEOUT_S = 0.2
+
+
+class ConnectorFailed(RuntimeError):
+    """The connector cannot go on (errors.tolerance=none, or a store that refuses us)."""
+
+
+@dataclass
+class TaskOptions:
+    """The worker-wide settings every task shares."""
+
+    dead_letter_prefix: str
+    max_inflight_objects: int
+    max_inflight_bytes: int
+    commit_interval_s: float
+    shutdown_timeout_s: float
+    dead_letter_log: DeadLetterLog = field(default_factory=DeadLetterLog)
+
+
+class SinkTask:
+    def __init__(
+        self,
+        spec: ConnectorSpec,
+        consumer_config: dict[str, Any],
+        store: ObjectStore,
+        options: TaskOptions,
+        task_id: int = 0,
+    ) -> None:
+        self.name = spec.name if task_id == 0 else f"{spec.name}-{task_id}"
+        self.spec = spec
+        self.task_id = task_id
+        self.assembler = ObjectAssembler(spec)
+        self.store = store
+        self.options = options
+        self.stats = TaskStats()
+        self.failure: BaseException | None = None
+        self._consumer_config = consumer_config
+        self._consumer: Consumer | None = None
+        self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{self.name}")
+        self._progress: dict[tuple[str, int], PartitionProgress] = {}
+        self._uploads = Uploads(
+            self.name,
+            store,
+            InflightBudget(options.max_inflight_objects, options.max_inflight_bytes),
+            self.stats,
+            self._on_store_failure,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_commit = time.monotonic()
+        self._stop_requested = False
+        self._batch_size = _BATCH
+
+    # -- the main loop -------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._consumer = await self._in_kafka_thread(self._open_consumer)
+        log.info("%s: started, consuming %s", self.name, self._subscription_text())
+        loop = self._loop
+        # One fetch always runs ahead: the Kafka thread builds the next batch while this
+        # one is dispatched (consume and dispatch otherwise take turns, each idling half).
+        fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
+        try:
+            while not (stop.is_set() or self._stop_requested) and self.failure is None:
+                messages = await fetching
+                fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
+                for message in messages:
+                    if self.failure is not None:
+                        break
+                    await self._dispatch(message)
+                for batch in self.assembler.due(_now_ms()):
+                    await self._upload_batch(batch)
+                if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
+                    await self._commit()
+        finally:
+            # Messages fetched ahead are dropped: uncommitted, they are read again later.
+            await asyncio.gather(fetching, return_exceptions=True)
+            await self._shutdown()
+        if self.failure is not None:
+            raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
+
+    def _fetch(self) -> list[Any]:
+        """What is there now, or else the first message to arrive within the poll timeout.
+
+        consume(n, timeout) waits for n messages or the timeout, so at a low rate every
+        message would wait out the timeout: ask for what is ready first, block only when idle.
+        """
+        assert self._consumer is not None
+        batch = self._batch_size
+        messages = self._consumer.consume(batch, 0)
+        if not messages:
+            messages = self._consumer.consume(1, _POLL_TIMEOUT_S)
+            if messages:
+                messages.extend(self._consumer.consume(batch - 1, 0))
+        if messages:
+            # Size batches by bytes, not count: 500 camera images would be 500 x 10 MB.
+            average = max(1, sum(len(m) for m in messages) // len(messages))
+            self._batch_size = max(1, min(_BATCH, _BATCH_BYTES // average))
+        return messages
+
+    def request_stop(self) -> None:
+        """Stop this task only (pause, restart, delete): uploads finish, offsets commit."""
+        self._stop_requested = True
+
+    def assigned(self) -> list[tuple[str, int]]:
+        return list(self._progress)
+
+    def _open_consumer(self) -> Consumer:
+        consumer = Consumer(self._consumer_config, logger=log)
+        consumer.subscribe(
+            self._subscription(),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        return consumer
+
+    def _subscription(self) -> list[str]:
+        if self.spec.topics_regex:
+            return ["^" + self.spec.topics_regex.removeprefix("^")]  # librdkafka: ^ = regex
+        return list(self.spec.topics)
+
+    def _subscription_text(self) -> str:
+        return ", ".join(self._subscription())
+
+    async def _dispatch(self, message: Any) -> None:
+        error = message.error()
+        if error is not None:
+            self._on_consumer_error(error)
+            return
+        record = to_record(message)
+        progress = self._progress.get((record.topic, record.partition))
+        if progress is None:  # a message of a partition revoked meanwhile: re-read later
+            return
+        progress.started(record.offset)
+        try:
+            value = self.spec.convert(record)
+            if value is None:  # behavior.on.null.values=ignore: nothing to write
+                progress.finished(record.offset)
+                return
+            batches = self.assembler.add(record, value, _now_ms())
+        except UndecodableMessage as undecodable:
+            await self._dead_letter(record, undecodable.reason, progress)
+            return
+        for batch in batches:
+            await self._upload_batch(batch)
+
+    async def _upload_batch(self, batch: Batch) -> None:
+        progress = self._progress.get((batch.topic, batch.partition))
+        if progress is None:
+            return
+        body = compress(
+            self.spec.format.encode(batch.values),
+            self.spec.compression,
+            self.spec.compression_level,
+        )
+        obj = StoredObject(self.assembler.key_of(batch), body)
+        await self._uploads.start([obj], batch.offsets, progress)
+
+    async def _dead_letter(self, record: Record, reason: str, progress: PartitionProgress) -> None:
+        if not self.spec.tolerate_errors:
+            self.failure = ConnectorFailed(
+                f"cannot convert {record.topic}[{record.partition}]@{record.offset}: {reason} "
+                "(errors.tolerance=none stops here; with errors.tolerance=all, or "
+                "ERRORS_TOLERANCE=all in .env, such records are kept under the dead-letter "
+                "prefix)"
+            )
+            return
+        self.stats.dead_letters += 1
+        prefix = self.options.dead_letter_prefix
+        if self.options.dead_letter_log.first_sighting(record):
+            log.warning(
+                "%s[%d]@%d kept as a dead letter under %s/: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                prefix,
+                reason,
+            )
+        objects = dead_letter_objects(prefix, record, reason)
+        await self._uploads.start(objects, [record.offset], progress, records=0)
+
+    def _on_consumer_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if is_fatal(error):
+            self.failure = ConnectorFailed(f"Kafka error: {error.str()}")
+        else:
+            # librdkafka reconnects by itself (broker restart, leader change): just report.
+            log.warning("%s: Kafka: %s", self.name, error.str())
+
+    # -- commits and rebalances ------------------------------------------------------------
+
+    async def _commit(self) -> None:
+        self._last_commit = time.monotonic()
+        await self._in_kafka_thread(self._commit_now, None)
+
+    def _commit_now(self, partitions: list[TopicPartition] | None) -> None:
+        """Commit stored positions (of ``partitions`` only, if given); on the Kafka thread."""
+        chosen = (
+            self._progress.items()
+            if partitions is None
+            else [(key, self._progress[key]) for key in _keys(partitions) if key in self._progress]
+        )
+        offsets = []
+        for (topic, partition), progress in chosen:
+            position = progress.commit_due()
+            if position is not None:
+                offsets.append((TopicPartition(topic, partition, position), progress))
+        if not offsets or self._consumer is None:
+            return
+        try:
+            self._consumer.commit(offsets=[tp for tp, _ in offsets], asynchronous=False)
+        except Exception as error:  # the broker may be restarting: the next commit catches up
+            log.warning("%s: commit failed, will retry: %s", self.name, error)
+            return
+        for tp, progress in offsets:
+            progress.committed = tp.offset
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for key in _keys(partitions):
+            self._progress.setdefault(key, PartitionProgress())
+        log.info("%s: assigned %s", self.name, _describe(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Runs inside consume() on the Kafka thread while the event loop is free: let the
+        # revoked partitions' uploads finish, commit them, then give the partitions up.
+        if self._loop is not None and not self._loop.is_closed():
+            future = asyncio.run_coroutine_threadsafe(self._uploads.drain(), self._loop)
+            try:
+                future.result(self.options.shutdown_timeout_s)
+            except Exception:
+                log.warning("%s: uploads still running at revocation", self.name)
+        self._commit_now(partitions)
+        for key in _keys(partitions):
+            self._progress.pop(key, None)
+            self.assembler.discard(*key)
+        log.info("%s: revoked %s", self.name, _describe(partitions))
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for key in _keys(partitions):
+            self._progress.pop(key, None)
+            self.assembler.discard(*key)
+        log.warning("%s: lost %s (another member owns them now)", self.name, _describe(partitions))
+
+    def _on_store_failure(self, error: BaseException) -> None:
+        # Not stored and never will be without a person: stop, commit nothing past it.
+        self.failure = error
+
+    async def _shutdown(self) -> None:
+        try:
+            await asyncio.wait_for(self._uploads.drain(), self.options.shutdown_timeout_s)
+        except TimeoutError:
+            log.error(
+                "%s: %d uploads still running after %.0fs; their offsets are not committed "
+                "and will be read again at the next start",
+                self.name,
+                self._uploads.running,
+                self.options.shutdown_timeout_s,
+            )
+        self._uploads.cancel()
+        if self._consumer is not None:
+            await self._in_kafka_thread(self._commit_now, None)
+            await self._in_kafka_thread(self._consumer.close)
+        self._kafka_thread.shutdown(wait=False)
+        log.info(
+            "%s: stopped after %d records (%d dead letters)",
+            self.name,
+            self.stats.records,
+            self.stats.dead_letters,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _in_kafka_thread(self, function: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._kafka_thread, function, *args)
+
+    def lag(self) -> dict[str, int]:
+        """Messages not yet stored, per partition ("topic[p]"), from cached high watermarks."""
+        out: dict[str, int] = {}
+        if self._consumer is None:
+            return out
+        for (topic, partition), progress in list(self._progress.items()):
+            try:
+                _, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), cached=True
+                )
+            except Exception:
+                continue
+            if high >= 0 and progress.position is not None:
+                out[f"{topic}[{partition}]"] = max(0, high - progress.position)
+        return out
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _keys(partitions: list[TopicPartition]) -> list[tuple[str, int]]:
+    return [(tp.topic, tp.partition) for tp in partitions]
+
+
+def _describe(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

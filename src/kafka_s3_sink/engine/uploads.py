@@ -1,0 +1,106 @@
+"""Uploads in flight: each object put with retries, bounded by the in-flight budget, and
+its offsets marked stored only once every object of them is.
+
+A transient store error (5xx, timeout, refused connection) is retried with backoff for as
+long as it takes; any other store error is handed to ``on_failure`` and its offsets stay
+uncommitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from ..pipeline.records import StoredObject
+from ..store import ObjectStore, StoreError
+from .delivery import InflightBudget, PartitionProgress
+from .stats import TaskStats
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 30.0
+
+
+class Uploads:
+    def __init__(
+        self,
+        name: str,
+        store: ObjectStore,
+        budget: InflightBudget,
+        stats: TaskStats,
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.stats = stats
+        self._budget = budget
+        self._on_failure = on_failure
+        self._running: set[asyncio.Task[None]] = set()
+        self._last_retry_log = 0.0
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def start(
+        self,
+        objects: list[StoredObject],
+        offsets: list[int],
+        progress: PartitionProgress,
+        records: int | None = None,
+    ) -> None:
+        """Wait for room in the budget, then store ``objects`` in the background."""
+        size = sum(len(obj.body) for obj in objects)
+        await self._budget.acquire(size)
+        count = len(offsets) if records is None else records
+        upload = asyncio.create_task(self._store(objects, offsets, size, progress, count))
+        self._running.add(upload)
+        upload.add_done_callback(self._running.discard)
+
+    async def drain(self) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running))
+
+    def cancel(self) -> None:
+        for upload in set(self._running):
+            upload.cancel()
+
+    async def _store(
+        self,
+        objects: list[StoredObject],
+        offsets: list[int],
+        size: int,
+        progress: PartitionProgress,
+        records: int,
+    ) -> None:
+        try:
+            for obj in objects:
+                await self._put_with_retry(obj)
+        except StoreError as error:
+            self._on_failure(error)
+            return
+        finally:
+            await self._budget.release(size)
+        for offset in offsets:
+            progress.finished(offset)
+        self.stats.records += records
+        self.stats.bytes += size
+
+    async def _put_with_retry(self, obj: StoredObject) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.store.put(obj.key, obj.body)
+                return
+            except StoreError as error:
+                if not error.transient:
+                    raise
+                self.stats.retries += 1
+                now = time.monotonic()
+                if now - self._last_retry_log > 10:
+                    self._last_retry_log = now
+                    log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_BACKOFF_S)

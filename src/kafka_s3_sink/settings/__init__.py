@@ -1,0 +1,1 @@
+"""Service settings: the .env file, its variables, and the reference connectors built from them."""

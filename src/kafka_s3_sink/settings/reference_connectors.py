@@ -1,0 +1,84 @@
+"""The reference deployment's two connectors, built from ``.env`` as its register.sh does.
+
+``kafka-s3-sink run`` archives with exactly these configs (contract section 2) run through
+the same parser as any connector POSTed to the REST API, so the ``.env`` path and the Kafka
+Connect path are one code path.  The settings of ours (time zone, path format, ...) map onto
+the connector keys that mean the same thing.
+"""
+
+from __future__ import annotations
+
+from ..store.spec import StoreSpec
+from .variables import Settings
+
+SINETSTREAM_CONVERTER = "jp.ad.sinet.sinetstream.connect.converters.SinetStreamConverter"
+EXTRACT_FIELD = "org.apache.kafka.connect.transforms.ExtractField$Value"
+BYTE_ARRAY_CAST = "jp.ad.sinet.sinetstream.connect.transforms.ByteArrayCast$Value"
+MICROSECOND_TIMESTAMP = (
+    "jp.ad.sinet.sinetstream.connect.transforms.MicrosecondTimestampConverter$Value"
+)
+
+
+def store_spec(settings: Settings) -> StoreSpec:
+    """The service's own store: the default for connectors that name no other."""
+    return StoreSpec(
+        bucket=settings["S3_BUCKET_NAME"],
+        region=settings["S3_REGION"],
+        endpoint_url=settings["S3_ENDPOINT_URL"] or None,
+        access_key_id=settings["AWS_ACCESS_KEY_ID"],
+        secret_access_key=settings["AWS_SECRET_KEY"],
+        local_root=settings.local_root,
+        create_bucket=settings.create_bucket or settings.local_root is not None,
+    )
+
+
+def _common(settings: Settings) -> dict[str, str]:
+    config = {
+        "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+        "value.converter": SINETSTREAM_CONVERTER,
+        "format.class": "io.confluent.connect.s3.format.bytearray.ByteArrayFormat",
+        "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+        "tasks.max": "1",
+        "flush.size": "1",
+        "partitioner.class": "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+        "path.format": settings["PATH_FORMAT"],
+        "partition.duration.ms": str(settings["PARTITION_DURATION_MS"]),
+        "timestamp.extractor": "Record",
+        "locale": "C",
+        "timezone": settings["TIMEZONE"],
+        "s3.region": settings["S3_REGION"],
+        "s3.bucket.name": settings["S3_BUCKET_NAME"],
+        "topics": settings["KAFKA_TOPIC"],
+        "topics.dir": settings["TOPICS_DIR"],
+        "format.bytearray.separator": settings["LINE_SEPARATOR"].decode("latin-1"),
+        "errors.tolerance": settings["ERRORS_TOLERANCE"],
+    }
+    store_url = settings["S3_ENDPOINT_URL"] or settings["STORE_URL"]
+    if store_url:
+        config["store.url"] = store_url
+    return config
+
+
+def reference_connector_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Connector name -> config, for the payload and the timestamp connector."""
+    data = {
+        **_common(settings),
+        "transforms": "ExtractField,ByteArrayCast",
+        "transforms.ExtractField.type": EXTRACT_FIELD,
+        "transforms.ExtractField.field": "msg",
+        "transforms.ByteArrayCast.type": BYTE_ARRAY_CAST,
+        "format.bytearray.extension": settings["S3_OBJECT_EXTENSION"],
+    }
+    timestamp = {
+        **_common(settings),
+        "transforms": "Timestamp,ExtractField,ByteArrayCast",
+        "transforms.Timestamp.type": MICROSECOND_TIMESTAMP,
+        "transforms.Timestamp.field": "tstamp",
+        "transforms.Timestamp.format": settings["TIMESTAMP_FORMAT"],
+        "transforms.Timestamp.target.type": "string",
+        "transforms.ExtractField.type": EXTRACT_FIELD,
+        "transforms.ExtractField.field": "tstamp",
+        "transforms.ByteArrayCast.type": BYTE_ARRAY_CAST,
+        "format.bytearray.extension": settings["TIMESTAMP_EXTENSION"],
+    }
+    return {settings["DATA_CONNECTOR"]: data, settings["TIMESTAMP_CONNECTOR"]: timestamp}

@@ -1,0 +1,392 @@
+"""Settings: ``.env`` + process environment -> one validated ``Settings`` object.
+
+Every option is declared once in ``OPTIONS`` with its default and what it accepts; the
+README's table is the same list.  A bad value fails start-up with one line naming the key,
+what it holds and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..pipeline.timeformat import DatePattern, PatternError
+from .dotenv import read_dotenv
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the key and the expected value."""
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    default: str | None  # None: required
+    expects: str  # what a valid value looks like, for errors and the README
+    help: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError
+    return value
+
+
+def _zone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError from error
+    return text
+
+
+def _pattern(text: str) -> str:
+    try:
+        DatePattern(text)
+    except PatternError as error:
+        raise ValueError from error
+    return text
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        lowered = text.strip().lower()
+        if lowered not in choices:
+            raise ValueError
+        return lowered
+
+    return parse
+
+
+def _separator(text: str) -> bytes:
+    # Written as in Kafka Connect's format.bytearray.separator: "\n" is a newline.
+    return text.encode().decode("unicode_escape").encode("latin-1")
+
+
+def brokers(text: str) -> str:
+    """``host``, ``host:port`` or a comma-separated list; a bare host means port 9092."""
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            raise ValueError
+        host, sep, port = item.rpartition(":")
+        if item.startswith("[") and item.endswith("]"):  # bare IPv6 literal
+            host, sep, port = item, "", ""
+        if not sep:
+            out.append(f"{item}:9092")
+        elif not host or not port.isdigit():
+            raise ValueError
+        else:
+            out.append(item)
+    return ",".join(out)
+
+
+def _absolute_path(text: str) -> str:
+    if not text.startswith("/") or text.endswith("/"):
+        raise ValueError
+    return text
+
+
+def _store_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("file", "s3") or (parts.scheme == "file" and not parts.path):
+        raise ValueError
+    return text
+
+
+OPTIONS: tuple[Option, ...] = (
+    # The reference deployment's .env (same names, meanings and defaults).
+    Option(
+        "BROKER_HOSTNAME",
+        None,
+        "host, host:port or a comma-separated list",
+        "Kafka broker; a host without a port means port 9092",
+        brokers,
+    ),
+    Option("KAFKA_TOPIC", None, "a topic name", "topic to archive"),
+    Option(
+        "AWS_ACCESS_KEY_ID",
+        "",
+        "an access key id",
+        "object store access key (MinIO root user); required for S3",
+    ),
+    Option(
+        "AWS_SECRET_KEY",
+        "",
+        "a secret key",
+        "object store secret key (note the name); required for S3",
+        secret=True,
+    ),
+    Option("S3_BUCKET_NAME", None, "a bucket name", "bucket (also the folder under a local root)"),
+    Option("S3_REGION", "us-east-1", "an AWS region", "region of the bucket"),
+    Option(
+        "S3_ENDPOINT_URL",
+        "",
+        "http(s)://host:port",
+        "S3-compatible endpoint (MinIO...), path-style; unset means AWS S3. "
+        "A missing bucket is then created at start-up",
+    ),
+    Option(
+        "S3_CREATE_BUCKET",
+        "",
+        "true or false",
+        "create a missing bucket at start-up; default: true when S3_ENDPOINT_URL is set "
+        "(the MinIO profile), false on AWS",
+        _choice("true", "false"),
+    ),
+    Option(
+        "S3_OBJECT_EXTENSION",
+        ".bin",
+        "an extension such as .bin, .jpeg, .json",
+        "extension of payload objects",
+    ),
+    Option("REST_PORT", "8083", "a TCP port", "Kafka Connect REST port", _port),
+    # Ours: the Kafka Connect side.
+    Option("REST_HOST", "0.0.0.0", "an address to bind", "address the REST API listens on"),
+    Option(
+        "REGISTER_DEFAULTS",
+        "true",
+        "true or false",
+        "run the two reference connectors from this .env; false: start with only the "
+        "connectors stored in the config topic and wait for POSTs, as a Kafka Connect worker",
+        _choice("true", "false"),
+    ),
+    Option(
+        "CONFIG_STORAGE_TOPIC",
+        "kafka-s3-sink-configs",
+        "a topic name",
+        "compacted topic keeping connector configs and states (as config.storage.topic)",
+    ),
+    Option(
+        "CONFIG_STORAGE_FILE",
+        "",
+        "/absolute/path/of/a/file.json",
+        "standalone mode: keep connector configs and states in this local file instead of "
+        "the config topic (one service per file)",
+        _absolute_path,
+    ),
+    # Ours: where and how objects are written.
+    Option(
+        "STORE_URL",
+        "",
+        "file:///absolute/path",
+        "write to a local directory instead of S3: objects land in <path>/<bucket>/<key>, "
+        "as in MinIO's data/ folder",
+        _store_url,
+    ),
+    Option("TIMEZONE", "Asia/Tokyo", "an IANA time zone", "zone of the hour path", _zone),
+    Option(
+        "PATH_FORMAT",
+        "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
+        "a Joda-Time pattern",
+        "time part of object keys",
+        _pattern,
+    ),
+    Option(
+        "PARTITION_DURATION_MS",
+        "3600000",
+        "a positive integer",
+        "time span of one path (ms)",
+        _positive_int,
+    ),
+    Option("TOPICS_DIR", "topics", "a key prefix", "first part of every object key"),
+    Option(
+        "LINE_SEPARATOR",
+        "\\n",
+        "an escaped string such as \\n or empty",
+        "appended to each payload and timestamp body",
+        _separator,
+    ),
+    Option(
+        "TIMESTAMP_EXTENSION", "-timestamp.txt", "an extension", "extension of timestamp objects"
+    ),
+    Option(
+        "TIMESTAMP_FORMAT",
+        "yyyy-MM-dd'T'HH:mm:ss.SSS",
+        "a Joda-Time pattern",
+        "format of the timestamp objects' body (always UTC)",
+        _pattern,
+    ),
+    Option(
+        "DATA_CONNECTOR",
+        "s3-sink-data",
+        "a name",
+        "name of the payload connector; its group is connect-<name>",
+    ),
+    Option(
+        "TIMESTAMP_CONNECTOR",
+        "s3-sink-timestamp",
+        "a name",
+        "name of the timestamp connector; its group is connect-<name>",
+    ),
+    Option(
+        "ERRORS_TOLERANCE",
+        "all",
+        "all or none",
+        "all: undecodable messages go to the dead-letter prefix and archiving goes on; "
+        "none: the first one fails the connector's task (FAILED in the REST status), "
+        "as in Kafka Connect",
+        _choice("all", "none"),
+    ),
+    Option(
+        "DEAD_LETTER_PREFIX",
+        "dead-letter",
+        "a key prefix",
+        "where undecodable messages are kept raw, with a .reason.json beside each",
+    ),
+    Option(
+        "MAX_INFLIGHT_OBJECTS",
+        "128",
+        "a positive integer",
+        "uploads in flight at once, per connector",
+        _positive_int,
+    ),
+    Option(
+        "MAX_INFLIGHT_BYTES",
+        "8388608",
+        "a positive integer (bytes)",
+        "bytes of uploads in flight at once, per connector",
+        _positive_int,
+    ),
+    Option(
+        "COMMIT_INTERVAL_S",
+        "1",
+        "a positive number of seconds",
+        "how often stored offsets are committed to Kafka",
+        _positive_float,
+    ),
+    Option(
+        "PROGRESS_INTERVAL_S",
+        "30",
+        "a positive number of seconds",
+        "how often a progress line is logged",
+        _positive_float,
+    ),
+    Option(
+        "SHUTDOWN_TIMEOUT_S",
+        "30",
+        "a positive number of seconds",
+        "on SIGTERM, how long in-flight uploads may take before exit",
+        _positive_float,
+    ),
+    Option(
+        "LOG_LEVEL",
+        "INFO",
+        "DEBUG, INFO, WARNING or ERROR",
+        "log verbosity",
+        _choice("debug", "info", "warning", "error"),
+    ),
+)
+OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def create_bucket(self) -> bool:
+        explicit = self.values["S3_CREATE_BUCKET"]
+        return explicit == "true" if explicit else bool(self.values["S3_ENDPOINT_URL"])
+
+    @property
+    def local_root(self) -> Path | None:
+        url = self.values["STORE_URL"]
+        return Path(urlsplit(url).path) if url.startswith("file:") else None
+
+
+def parse_settings(raw: Mapping[str, str]) -> Settings:
+    """Validate ``raw`` (file + environment); raise ConfigError for the first bad key."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        text = raw.get(option.key)
+        # An empty value means "default", except for the separator where empty is a choice.
+        if text is None or (text == "" and option.key != "LINE_SEPARATOR"):
+            if option.default is None:
+                raise ConfigError(
+                    f"{option.key} is not set: expected {option.expects} ({option.help})"
+                )
+            text = option.default
+        if text == "" and option.parse is not _separator:
+            values[option.key] = ""  # an optional setting left unset
+            continue
+        try:
+            values[option.key] = option.parse(text)
+        except ValueError:
+            shown = "***" if option.secret else repr(text)
+            raise ConfigError(
+                f"{option.key}={shown} is not valid: expected {option.expects}"
+            ) from None
+    settings = Settings(values)
+    if settings.local_root is None:
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_KEY"):
+            if not values[key]:
+                raise ConfigError(
+                    f"{key} is not set: the S3 store needs it (or set STORE_URL=file:///path "
+                    "to write to a local directory)"
+                )
+    if values["DATA_CONNECTOR"] == values["TIMESTAMP_CONNECTOR"]:
+        raise ConfigError("DATA_CONNECTOR and TIMESTAMP_CONNECTOR must differ: each is a group")
+    return settings
+
+
+def load_settings(env_file: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``env_file`` (``.env`` in the current directory by default) under ``environ``.
+
+    As with docker compose, the process environment wins over the file, and a missing
+    default ``.env`` is fine (everything may come from the environment).
+    """
+    environ = os.environ if environ is None else environ
+    path = env_file if env_file is not None else Path(".env")
+    if env_file is not None and not path.is_file():
+        raise ConfigError(f"--env-file {path} does not exist")
+    from_file = read_dotenv(path, environ) if path.is_file() else {}
+    return parse_settings(
+        {**from_file, **{k: v for k, v in environ.items() if k in OPTIONS_BY_KEY}}
+    )
+
+
+def markdown_table() -> str:
+    """The settings table of the README, from ``OPTIONS``.
+
+    Printed by ``python -m kafka_s3_sink.settings.variables``.
+    """
+    rows = ["| variable | default | accepts | meaning |", "|---|---|---|---|"]
+    for option in OPTIONS:
+        if option.default is None:
+            default = "**required**"
+        elif option.default == "":
+            default = "unset"
+        else:
+            default = f"`{option.default}`"
+        rows.append(f"| `{option.key}` | {default} | {option.expects} | {option.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,1 @@
+"""The pipeline: codec, converters, transforms, partitioners, formats."""

@@ -1,0 +1,1 @@
+"""The service settings: .env reading and the variables table."""
