@@ -3,7 +3,8 @@
 Both are session-scoped and lazy: pytest starts them the first time a test asks for
 ``kafka_broker`` / ``s3_endpoint`` (or for ``topic`` / ``topic_factory``), so a run of pure
 unit tests starts no server. Tests using them are marked ``integration`` automatically, as is
-everything under tests/integration/: ``pytest -m "not integration"`` runs the unit tests only.
+everything under tests/integration/ and tests/faults/: ``pytest -m "not integration"`` runs
+the unit tests only. tests/faults/ (minutes of crashes and outages) is also marked ``slow``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ _SERVER_FIXTURES = {"kafka_broker", "kafka_broker_private", "s3_endpoint", "topi
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        path = item.path.resolve()
         uses_servers = _SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
-        if uses_servers or item.path.resolve().is_relative_to(TESTS_DIR / "integration"):
+        in_faults = path.is_relative_to(TESTS_DIR / "faults")
+        if uses_servers or in_faults or path.is_relative_to(TESTS_DIR / "integration"):
             item.add_marker(pytest.mark.integration)
+        if in_faults:  # the fault suite takes minutes: `-m "not slow"` leaves it out
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

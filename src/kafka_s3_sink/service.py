@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +35,9 @@ from .settings.variables import Settings
 
 log = logging.getLogger(__name__)
 
+# The process exits at the latest this long after SHUTDOWN_TIMEOUT_S (commit, close).
+_EXIT_MARGIN_S = 10.0
+
 PLUGINS = [
     {"class": "io.confluent.connect.s3.S3SinkConnector", "type": "sink", "version": __version__}
 ]
@@ -50,6 +55,7 @@ def task_options(settings: Settings) -> TaskOptions:
         max_inflight_bytes=settings["MAX_INFLIGHT_BYTES"],
         commit_interval_s=settings["COMMIT_INTERVAL_S"],
         shutdown_timeout_s=settings["SHUTDOWN_TIMEOUT_S"],
+        stall_timeout_s=settings["STALL_TIMEOUT_S"],
     )
 
 
@@ -69,8 +75,9 @@ async def run_service(settings: Settings) -> None:
     # Handlers first: a SIGTERM during start-up then means "stop once started", not death.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    deadline_s = settings["SHUTDOWN_TIMEOUT_S"] + _EXIT_MARGIN_S
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, _request_stop, stop, sig)
+        loop.add_signal_handler(sig, _request_stop, stop, sig, deadline_s)
     try:
         await _serve_until_stopped(settings, stop)
     finally:
@@ -181,13 +188,41 @@ async def _load_connectors(
     def on_change(name: str, connector: StoredConnector | None) -> None:
         asyncio.run_coroutine_threadsafe(worker.apply(name, connector), loop).result()
 
-    return asyncio.ensure_future(asyncio.to_thread(store.follow, on_change))
+    def ended(follower: asyncio.Future[None]) -> None:
+        # It ends at shutdown only; dead, it would leave changes made elsewhere unapplied
+        # while everything looks fine: say so loudly, at once.
+        if not follower.cancelled() and follower.exception() is not None:
+            log.critical(
+                "following the connector config store stopped: changes made by other "
+                "workers are no longer applied here; restart the service",
+                exc_info=follower.exception(),
+            )
+
+    follower = asyncio.ensure_future(asyncio.to_thread(store.follow, on_change))
+    follower.add_done_callback(ended)
+    return follower
 
 
-def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
+def _request_stop(stop: asyncio.Event, sig: signal.Signals, deadline_s: float) -> None:
     if not stop.is_set():
         log.info("%s received: finishing in-flight uploads, committing, then stopping", sig.name)
+        # Whatever the store or the broker do (a hung connection, a client that will not
+        # close), the process ends in time.  Offsets are committed only for stored
+        # objects, so what did not finish is read again at the next start.
+        timer = threading.Timer(deadline_s, _exit_now, (deadline_s,))
+        timer.daemon = True
+        timer.start()
     stop.set()
+
+
+def _exit_now(deadline_s: float) -> None:
+    log.error(
+        "still stopping %.0f s after the signal: exiting now; records not stored are not "
+        "committed and will be read again at the next start",
+        deadline_s,
+    )
+    logging.shutdown()
+    os._exit(1)
 
 
 async def _report_progress(worker: Worker, interval_s: float, stop: asyncio.Event) -> None:
@@ -207,6 +242,9 @@ def _log_progress(tasks: list[SinkTask]) -> None:
         rate = (stats.records - records_then) / max(now - since, 1e-9)
         stats.last_report = (now, stats.records)
         lag = task.lag()
+        health = task.health()
+        if health is not None:
+            log.warning("%s: %s", task.name, health)
         log.info(
             "%s: %d records, %.1f MB archived, %.0f records/s, %d dead letters, %d retries; lag %s",
             task.name,

@@ -48,6 +48,10 @@ class _Task:
             return ConnectorState.FAILED
         return ConnectorState.RUNNING
 
+    def health(self) -> str | None:
+        """While RUNNING: uploads being retried, or a stall (shown as the status trace)."""
+        return self.sink.health() if self.sink is not None else None
+
 
 @dataclass
 class _Connector:
@@ -110,7 +114,7 @@ class Worker:
             )
             return ConnectorStatus(name, connector.target, self.worker_id, tasks)
         tasks = [
-            TaskStatus(i, task.state, self.worker_id, task.trace)
+            TaskStatus(i, task.state, self.worker_id, task.trace or task.health())
             for i, task in enumerate(connector.tasks)
         ]
         return ConnectorStatus(name, ConnectorState.RUNNING, self.worker_id, tasks)

@@ -35,6 +35,11 @@ class PartitionProgress:
     def in_flight(self) -> int:
         return len(self._pending)
 
+    @property
+    def first_unstored(self) -> int | None:
+        """The lowest offset read but not yet stored, else the next to read (None: unknown)."""
+        return self._pending[0] if self._pending else self.position
+
     def commit_due(self) -> int | None:
         """The position to commit, if it moved since the last commit."""
         if self.position is not None and self.position != self.committed:

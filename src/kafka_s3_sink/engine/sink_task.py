@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 _BATCH = 500  # messages per consume call at most
 _BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
 _POLL_TIMEOUT_S = 0.2
+# Uploads failing for this long show in the task's status (shorter blips do not).
+_RETRY_REPORT_AFTER_S = 5.0
 
 
 class ConnectorFailed(RuntimeError):
@@ -51,6 +53,7 @@ class TaskOptions:
     max_inflight_bytes: int
     commit_interval_s: float
     shutdown_timeout_s: float
+    stall_timeout_s: float = 120.0
     dead_letter_log: DeadLetterLog = field(default_factory=DeadLetterLog)
 
 
@@ -80,25 +83,49 @@ class SinkTask:
             store,
             InflightBudget(options.max_inflight_objects, options.max_inflight_bytes),
             self.stats,
-            self._on_store_failure,
+            self._fail,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_commit = time.monotonic()
-        self._stop_requested = False
+        self._stopping = asyncio.Event()  # request_stop(), or a failure
         self._batch_size = _BATCH
 
     # -- the main loop -------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` (the whole worker), request_stop() or a failure; then let
+        uploads finish for up to the shutdown timeout, commit what is stored, and close.
+
+        Raises ConnectorFailed with the cause when the task cannot go on (the worker shows
+        it as FAILED with that trace); any exception, whatever its type, ends up there.
+        """
         self._loop = asyncio.get_running_loop()
+        self.stats.progress_at = time.monotonic()
         self._consumer = await self._in_kafka_thread(self._open_consumer)
         log.info("%s: started, consuming %s", self.name, self._subscription_text())
-        loop = self._loop
+        consuming = asyncio.create_task(self._consume())
+        stopping = asyncio.create_task(_first_of(stop, self._stopping))
+        try:
+            await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # The consume loop may be waiting for room in the in-flight budget while the
+            # store is down: cancel it, so that stopping never waits on the store.
+            stopping.cancel()
+            consuming.cancel()
+            for outcome in await asyncio.gather(consuming, stopping, return_exceptions=True):
+                if isinstance(outcome, Exception) and self.failure is None:
+                    self.failure = outcome
+            await self._shutdown()
+        if self.failure is not None:
+            raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
+
+    async def _consume(self) -> None:
+        loop = asyncio.get_running_loop()
         # One fetch always runs ahead: the Kafka thread builds the next batch while this
         # one is dispatched (consume and dispatch otherwise take turns, each idling half).
         fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
         try:
-            while not (stop.is_set() or self._stop_requested) and self.failure is None:
+            while self.failure is None:
                 messages = await fetching
                 fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
                 for message in messages:
@@ -112,9 +139,6 @@ class SinkTask:
         finally:
             # Messages fetched ahead are dropped: uncommitted, they are read again later.
             await asyncio.gather(fetching, return_exceptions=True)
-            await self._shutdown()
-        if self.failure is not None:
-            raise ConnectorFailed(f"{self.name}: {self.failure}") from self.failure
 
     def _fetch(self) -> list[Any]:
         """What is there now, or else the first message to arrive within the poll timeout.
@@ -137,7 +161,13 @@ class SinkTask:
 
     def request_stop(self) -> None:
         """Stop this task only (pause, restart, delete): uploads finish, offsets commit."""
-        self._stop_requested = True
+        self._stopping.set()
+
+    def _fail(self, error: BaseException) -> None:
+        """Stop at the first failure; nothing past it is committed."""
+        if self.failure is None:
+            self.failure = error
+        self._stopping.set()
 
     def assigned(self) -> list[tuple[str, int]]:
         return list(self._progress)
@@ -174,10 +204,16 @@ class SinkTask:
             value = self.spec.convert(record)
             if value is None:  # behavior.on.null.values=ignore: nothing to write
                 progress.finished(record.offset)
+                self.stats.progress_at = time.monotonic()
                 return
             batches = self.assembler.add(record, value, _now_ms())
         except UndecodableMessage as undecodable:
             await self._dead_letter(record, undecodable.reason, progress)
+            return
+        except Exception as error:
+            # The record path is pure: whatever it raises is a property of this record
+            # (a value out of every range), so it is handled as one that cannot be read.
+            await self._dead_letter(record, f"{type(error).__name__}: {error}", progress)
             return
         for batch in batches:
             await self._upload_batch(batch)
@@ -196,11 +232,13 @@ class SinkTask:
 
     async def _dead_letter(self, record: Record, reason: str, progress: PartitionProgress) -> None:
         if not self.spec.tolerate_errors:
-            self.failure = ConnectorFailed(
+            self._fail(
+                ConnectorFailed(
                 f"cannot convert {record.topic}[{record.partition}]@{record.offset}: {reason} "
                 "(errors.tolerance=none stops here; with errors.tolerance=all, or "
                 "ERRORS_TOLERANCE=all in .env, such records are kept under the dead-letter "
-                "prefix)"
+                    "prefix)"
+                )
             )
             return
         self.stats.dead_letters += 1
@@ -221,7 +259,7 @@ class SinkTask:
         if error.code() == KafkaError._PARTITION_EOF:
             return
         if is_fatal(error):
-            self.failure = ConnectorFailed(f"Kafka error: {error.str()}")
+            self._fail(ConnectorFailed(f"Kafka error: {error.str()}"))
         else:
             # librdkafka reconnects by itself (broker restart, leader change): just report.
             log.warning("%s: Kafka: %s", self.name, error.str())
@@ -280,10 +318,6 @@ class SinkTask:
             self.assembler.discard(*key)
         log.warning("%s: lost %s (another member owns them now)", self.name, _describe(partitions))
 
-    def _on_store_failure(self, error: BaseException) -> None:
-        # Not stored and never will be without a person: stop, commit nothing past it.
-        self.failure = error
-
     async def _shutdown(self) -> None:
         try:
             await asyncio.wait_for(self._uploads.drain(), self.options.shutdown_timeout_s)
@@ -297,8 +331,16 @@ class SinkTask:
             )
         self._uploads.cancel()
         if self._consumer is not None:
-            await self._in_kafka_thread(self._commit_now, None)
-            await self._in_kafka_thread(self._consumer.close)
+            # Bounded too: with the broker away, commit and close could wait for minutes.
+            # An offset not committed here is read again at the next start.
+            for step in (lambda: self._commit_now(None), self._consumer.close):
+                try:
+                    await asyncio.wait_for(
+                        self._in_kafka_thread(step), self.options.shutdown_timeout_s
+                    )
+                except TimeoutError:
+                    log.error("%s: the Kafka client did not finish closing in time", self.name)
+                    break
         self._kafka_thread.shutdown(wait=False)
         log.info(
             "%s: stopped after %d records (%d dead letters)",
@@ -325,9 +367,40 @@ class SinkTask:
                 )
             except Exception:
                 continue
-            if high >= 0 and progress.position is not None:
-                out[f"{topic}[{partition}]"] = max(0, high - progress.position)
+            needed = progress.first_unstored
+            if high >= 0 and needed is not None:
+                out[f"{topic}[{partition}]"] = max(0, high - needed)
         return out
+
+    def health(self) -> str | None:
+        """Why this running task is not well, or None: uploads failing and being retried,
+        or no record stored for the stall timeout while records wait (a stall)."""
+        stall_timeout_s = self.options.stall_timeout_s
+        now = time.monotonic()
+        retrying = self._uploads.retrying_since
+        if retrying is not None and now - retrying >= _RETRY_REPORT_AFTER_S:
+            return (
+                f"retrying uploads for {now - retrying:.0f} s ({self.stats.retries} retries so "
+                f"far): {self._uploads.last_error}"
+            )
+        idle = now - self.stats.progress_at
+        if idle >= stall_timeout_s:
+            waiting = sum(self.lag().values())
+            if waiting:
+                return (
+                    f"stalled: no record stored for {idle:.0f} s while {waiting} records wait "
+                    f"({self._uploads.running} uploads in flight)"
+                )
+        return None
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def _now_ms() -> int:

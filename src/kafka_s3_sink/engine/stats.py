@@ -12,5 +12,7 @@ class TaskStats:
     bytes: int = 0
     dead_letters: int = 0
     retries: int = 0
+    # When an offset was last stored (or skipped): the stall watchdog's clock.
+    progress_at: float = field(default_factory=time.monotonic)
     # (when, records) at the previous progress line, for the rate since then
     last_report: tuple[float, int] = field(default_factory=lambda: (time.monotonic(), 0))

@@ -1,9 +1,11 @@
 """Uploads in flight: each object put with retries, bounded by the in-flight budget, and
 its offsets marked stored only once every object of them is.
 
-A transient store error (5xx, timeout, refused connection) is retried with backoff for as
-long as it takes; any other store error is handed to ``on_failure`` and its offsets stay
-uncommitted.
+Every failure ends in one of two ways.  A transient store error (5xx, timeout, refused
+connection) is retried with backoff for as long as it takes, and shows in the task's
+status while it lasts (``retrying_since``, ``last_error``).  Anything else (a store error
+that needs a person, or any other exception) goes to ``on_failure``, which stops the task
+as FAILED with the cause; its offsets stay uncommitted.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Uploads:
         self._on_failure = on_failure
         self._running: set[asyncio.Task[None]] = set()
         self._last_retry_log = 0.0
+        self.retrying_since: float | None = None  # monotonic time of the first failure
+        self.last_error = ""
 
     @property
     def running(self) -> int:
@@ -78,7 +82,7 @@ class Uploads:
         try:
             for obj in objects:
                 await self._put_with_retry(obj)
-        except StoreError as error:
+        except Exception as error:  # whatever it is, the task must stop and show it
             self._on_failure(error)
             return
         finally:
@@ -87,18 +91,23 @@ class Uploads:
             progress.finished(offset)
         self.stats.records += records
         self.stats.bytes += size
+        self.stats.progress_at = time.monotonic()
 
     async def _put_with_retry(self, obj: StoredObject) -> None:
         delay = 0.2
         while True:
             try:
                 await self.store.put(obj.key, obj.body)
+                self.retrying_since = None
                 return
             except StoreError as error:
                 if not error.transient:
                     raise
                 self.stats.retries += 1
                 now = time.monotonic()
+                if self.retrying_since is None:
+                    self.retrying_since = now
+                self.last_error = str(error)
                 if now - self._last_retry_log > 10:
                     self._last_retry_log = now
                     log.warning("%s: %s; retrying in %.1fs", self.name, error, delay)

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .formats.base import object_extension
-from .naming import object_key
+from .naming import check_key, check_key_part, object_key
 from .records import Record
 from .schema import Schema, Typed
 from .spec import ConnectorSpec
+
+_LARGEST_OFFSET = 2**63 - 1
+_USABLE_PATHS_LIMIT = 4096
 
 
 @dataclass
@@ -50,6 +53,8 @@ class ObjectAssembler:
         self.spec = spec
         self._partitions: dict[tuple[str, int], _PartitionState] = {}
         self._extension = object_extension(spec.format.extension, spec.compression)
+        # (topic, partition, encoded partition) whose keys are known to be usable.
+        self._usable_paths: set[tuple[str, int, str]] = set()
 
     def add(self, record: Record, value: Any, now_ms: int) -> list[Batch]:
         """Take one converted record; return the batches this record completes.
@@ -62,6 +67,8 @@ class ObjectAssembler:
         if isinstance(value, Typed):
             schema, value = value
         encoded = self.spec.encode_partition(record, value)
+        if (record.topic, record.partition, encoded) not in self._usable_paths:
+            self._check_path(record, encoded)
         prepared = self.spec.format.prepare(value, schema)
         record_time = None
         if rotation.rotate_interval_ms and self.spec.record_time is not None:
@@ -114,6 +121,23 @@ class ObjectAssembler:
             batch.first_offset,
             self._extension,
         )
+
+    def _check_path(self, record: Record, encoded: str) -> None:
+        """InvalidObjectKey if a key under ``encoded`` could not be stored (a field value
+        with '..' or a lone surrogate, an over-long path), checked with the longest offset."""
+        check_key_part(encoded, "encoded partition")
+        longest = object_key(
+            self.spec.key_layout,
+            record.topic,
+            encoded,
+            record.partition,
+            _LARGEST_OFFSET,
+            self._extension,
+        )
+        check_key(longest)
+        if len(self._usable_paths) >= _USABLE_PATHS_LIMIT:
+            self._usable_paths.clear()
+        self._usable_paths.add((record.topic, record.partition, encoded))
 
     def _rotate_on_time(
         self, state: _PartitionState, encoded: str, record_time: int | None, now_ms: int

@@ -288,7 +288,17 @@ OPTIONS: tuple[Option, ...] = (
         "SHUTDOWN_TIMEOUT_S",
         "30",
         "a positive number of seconds",
-        "on SIGTERM, how long in-flight uploads may take before exit",
+        "on SIGTERM, how long in-flight uploads may take; the process exits at the latest "
+        "10 s after that, whatever the store or broker do (what is not stored is not "
+        "committed, and is read again at the next start)",
+        _positive_float,
+    ),
+    Option(
+        "STALL_TIMEOUT_S",
+        "120",
+        "a positive number of seconds",
+        "a running task that stores nothing for this long while records wait is reported "
+        "as stalled (in its REST status trace and the log)",
         _positive_float,
     ),
     Option(

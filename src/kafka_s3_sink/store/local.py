@@ -9,6 +9,7 @@ at start-up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -16,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .base import StoreError
+
+log = logging.getLogger(__name__)
 
 TEMP_DIR_NAME = ".kafka-s3-sink-tmp"
 
@@ -54,6 +57,17 @@ class LocalObjectStore:
             raise StoreError(f"writing {key} failed: {error}", transient=True) from error
 
     def _write(self, key: str, body: bytes | memoryview) -> None:
+        try:
+            self._write_once(key, body)
+        except FileNotFoundError:
+            # The bucket folder or the root was moved or deleted while running: forget the
+            # folders known to exist and make them again, as a start-up would.
+            self._known_dirs.clear()
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            log.warning("%s was missing: made it again", self.bucket_dir)
+            self._write_once(key, body)
+
+    def _write_once(self, key: str, body: bytes | memoryview) -> None:
         final = self._path_of(key)
         directory = final.parent
         if directory not in self._known_dirs:

@@ -132,6 +132,22 @@ class S3ObjectStore:
             )
         except BaseError as error:
             raise classify(error, self.settings.bucket) from error
+        except FileNotFoundError as error:  # obstore's answer to NoSuchBucket on a PUT
+            raise StoreError(
+                f"bucket {self.settings.bucket!r} does not exist (any more) at "
+                f"{self.settings.endpoint_url or 'AWS S3'}: create it, then restart the task",
+                transient=False,
+            ) from error
+        except PermissionError as error:
+            raise StoreError(
+                f"the object store refused the upload ({error}): check the credentials and "
+                f"the rights on bucket {self.settings.bucket!r}",
+                transient=False,
+            ) from error
+        except ValueError as error:  # a key obstore will not send (checked before: a bug)
+            raise StoreError(f"object key {key!r} refused: {error}", transient=False) from error
+        except OSError as error:  # connection refused or reset, timeouts
+            raise StoreError(f"upload failed: {error}", transient=True) from error
 
     async def get(self, key: str) -> bytes:
         result = await obstore.get_async(self._store, key)

@@ -382,3 +382,27 @@ def test_format_mismatch_is_reported_per_record() -> None:
     spec = parse_connector_config("c", config)
     with pytest.raises(UndecodableMessage, match="ByteArrayCast"):
         spec.convert(record(b"text"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("topics.dir", "../../etc"),
+        ("topics.dir", "a//b"),
+        ("topics.dir", ""),
+        ("topics.dir", "a/\ud800"),
+        ("directory.delim", ""),
+        ("file.delim", "\n"),
+        ("filename.offset.zero.pad.width", "65"),
+        ("filename.offset.zero.pad.width", "1000000000"),
+    ],
+)
+def test_settings_that_cannot_make_a_usable_key_are_refused(key: str, value: str) -> None:
+    with pytest.raises(ConnectorConfigError) as error:
+        parse_connector_config("c", {**reference_data_config(TOPIC), key: value})
+    assert error.value.key == key
+
+
+def test_the_widest_offset_pad_is_accepted() -> None:
+    config = {**reference_data_config(TOPIC), "filename.offset.zero.pad.width": "64"}
+    assert parse_connector_config("c", config).key_layout.offset_width == 64

@@ -235,7 +235,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "filename.offset.zero.pad.width",
         _S,
-        "digits of the offset in object names",
+        "digits of the offset in object names, 0 to 64",
         "10",
         "Connector",
         "INT",
@@ -391,7 +391,13 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         group="Storage",
         type="CLASS",
     ),
-    ConfigKey("topics.dir", _S, "first part of every object key", "topics", "Storage"),
+    ConfigKey(
+        "topics.dir",
+        _S,
+        "first part of every object key (no empty, . or .. segment)",
+        "topics",
+        "Storage",
+    ),
     ConfigKey("directory.delim", _S, "separator of the key's directories", "/", "Storage"),
     ConfigKey("file.delim", _S, "separator inside object names", "+", "Storage"),
     ConfigKey(

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from ...pipeline.conversion import compose_conversion
 from ...pipeline.converters import build_value_converter
 from ...pipeline.formats.catalog import build_format
-from ...pipeline.naming import KeyLayout
+from ...pipeline.naming import InvalidObjectKey, KeyLayout, check_key_part
 from ...pipeline.params import Params, alias_table, invalid, normalize_config
 from ...pipeline.partitioners import Partitioning, build_partitioner, require_timezone
 from ...pipeline.spec import ConnectorConfigError, ConnectorSpec, RotationSpec
@@ -58,6 +58,7 @@ CONNECTOR_ALIASES = alias_table({S3_SINK_CONNECTOR: None}, ("Connector",))
 STORAGE_ALIASES = alias_table({S3_STORAGE: None})
 CONFLUENT_DEFAULT_REGION = "us-west-2"
 _TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+MAX_OFFSET_PAD_WIDTH = 64
 _SUPPORTED_KEYS = ", ".join(k.key for k in CONFIG_KEYS if k.status == "supported")
 
 
@@ -253,14 +254,21 @@ class _Builder:
     def _layout(self) -> KeyLayout:
         p = self.params
         topics_dir = p.get_str("topics.dir", "topics")
-        if not topics_dir:
-            raise invalid("topics.dir", topics_dir, "the first part of every key cannot be empty")
-        return KeyLayout(
-            topics_dir=topics_dir,
-            directory_delim=p.get_str("directory.delim", "/"),
-            file_delim=p.get_str("file.delim", "+"),
-            offset_width=p.get_int("filename.offset.zero.pad.width", 10, minimum=0),
-        )
+        _check_key_part("topics.dir", topics_dir, "the first part of every key")
+        directory_delim = p.get_str("directory.delim", "/")
+        file_delim = p.get_str("file.delim", "+")
+        for key, delim in (("directory.delim", directory_delim), ("file.delim", file_delim)):
+            if not delim or not delim.isprintable():
+                raise invalid(key, delim, "a separator is one or more printable characters")
+        width = p.get_int("filename.offset.zero.pad.width", 10, minimum=0)
+        if width > MAX_OFFSET_PAD_WIDTH:
+            # An offset has at most 19 digits; a wider pad only inflates every key.
+            raise invalid(
+                "filename.offset.zero.pad.width",
+                str(width),
+                f"Value must be at most {MAX_OFFSET_PAD_WIDTH}",
+            )
+        return KeyLayout(topics_dir, directory_delim, file_delim, width)
 
     def _rotation(self, partitioning: Partitioning | None) -> RotationSpec:
         p = self.params
@@ -349,6 +357,13 @@ def _store_location(url: str | None) -> tuple[str | None, Path | None]:
         "expected an S3 endpoint (http(s)://host:port) or a local "
         "directory (file:///absolute/path)",
     )
+
+
+def _check_key_part(key: str, value: str, what: str) -> None:
+    try:
+        check_key_part(value, what)
+    except InvalidObjectKey as error:
+        raise invalid(key, value, error.reason) from None
 
 
 def _check_rejected(entry: ConfigKey, key: str, value: str) -> None:
