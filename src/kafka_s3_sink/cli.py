@@ -11,6 +11,7 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 
 from . import __version__
+from .connect.state.config_topic import ConfigStoreError
 from .engine.kafka_io import BrokerError
 from .settings.dotenv import DotEnvError
 from .settings.variables import ConfigError, load_settings
@@ -61,7 +62,7 @@ def _run(env_file: Path | None) -> int:
 
     try:
         asyncio.run(run_service(settings))
-    except (StoreError, BrokerError) as error:
+    except (StoreError, BrokerError, ConfigStoreError) as error:
         log.error("cannot start: %s", error)
         return EXIT_FAILED
     except OSError as error:  # e.g. REST_PORT already taken

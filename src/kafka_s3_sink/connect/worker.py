@@ -62,6 +62,16 @@ class _Connector:
     origin: str = "api"
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """A stored connector whose config cannot be read or parsed: listed, FAILED with why
+    (as Kafka Connect shows a connector that fails to start), nothing run, until a valid
+    config or a tombstone replaces it."""
+
+    stored: StoredConnector
+    reason: str
+
+
 class Worker:
     """Implements the ConnectorRegistry protocol the REST API calls."""
 
@@ -82,6 +92,7 @@ class Worker:
         self.default_store = default_store
         self.stores = StorePool()
         self._connectors: dict[str, _Connector] = {}
+        self._unreadable: dict[str, _Unreadable] = {}
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()  # one change at a time from this worker's API
         # Our own changes and those followed from the config topic arrive concurrently.
@@ -90,18 +101,28 @@ class Worker:
     # -- reading -------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        return sorted(self._connectors)
+        return sorted({*self._connectors, *self._unreadable})
 
     def _get(self, name: str) -> _Connector:
         connector = self._connectors.get(name)
         if connector is None:
+            if name in self._unreadable:  # listed, but nothing to pause, restart, ...
+                raise Conflict(
+                    f"Connector {name} cannot be read: {self._unreadable[name].reason}. "
+                    "PUT a valid config or DELETE it"
+                )
             raise NotFound(f"Connector {name} not found")
         return connector
 
     def get_config(self, name: str) -> dict[str, str]:
+        if name in self._unreadable:
+            return dict(self._unreadable[name].stored.config)
         return dict(self._get(name).config)
 
     def status(self, name: str) -> ConnectorStatus:
+        if name in self._unreadable:
+            failed = ConnectorState.FAILED
+            return ConnectorStatus(name, failed, self.worker_id, [], self._unreadable[name].reason)
         connector = self._get(name)
         if connector.target is not ConnectorState.RUNNING:
             tasks = (
@@ -160,7 +181,7 @@ class Worker:
 
     async def create(self, name: str, config: dict[str, str]) -> None:
         async with self._lock:
-            if name in self._connectors:
+            if name in self._connectors or name in self._unreadable:
                 raise Conflict(f"Connector {name} already exists")
             self._parse(name, config)  # 400 before anything is stored
             await self._store(name, StoredConnector(config, "RUNNING"))
@@ -169,13 +190,17 @@ class Worker:
         async with self._lock:
             self._parse(name, config)
             existing = self._connectors.get(name)
+            unreadable = self._unreadable.get(name)  # a valid config repairs it
             state = existing.target.value if existing else "RUNNING"
+            if unreadable is not None:
+                state = unreadable.stored.target_state
             await self._store(name, StoredConnector(config, state, origin))
-            return existing is None
+            return existing is None and unreadable is None
 
     async def delete(self, name: str) -> None:
         async with self._lock:
-            self._get(name)
+            if name not in self._unreadable:
+                self._get(name)
             await self._store(name, None)
 
     async def pause(self, name: str) -> None:
@@ -225,16 +250,21 @@ class Worker:
     async def _apply(self, name: str, stored: StoredConnector | None) -> None:
         current = self._connectors.get(name)
         if stored is None:
+            forgotten = self._unreadable.pop(name, None)
             if current is not None:
                 await self._stop_tasks(current.tasks)
                 self._connectors.pop(name, None)
+            if current is not None or forgotten is not None:
                 log.info("connector %s deleted", name)
             return
         target = ConnectorState(stored.target_state)
         if current is not None and current.config == stored.config and current.target is target:
             current.origin = stored.origin
             return
-        spec = self._parse(name, stored.config)
+        spec = await self._spec_or_failed(name, stored, current)
+        if spec is None:
+            return
+        self._unreadable.pop(name, None)
         if current is not None:
             await self._stop_tasks(current.tasks)
         connector = _Connector(dict(stored.config), spec, target, origin=stored.origin)
@@ -242,6 +272,26 @@ class Worker:
         if target is ConnectorState.RUNNING:
             connector.tasks = [await self._start_task(spec, i) for i in range(spec.tasks_max)]
         log.info("connector %s: %s", name, target.value)
+
+    async def _spec_or_failed(
+        self, name: str, stored: StoredConnector, current: _Connector | None
+    ) -> ConnectorSpec | None:
+        """The spec of a stored config; None if it cannot be read or parsed: the connector is
+        then FAILED with why, and what ran before is stopped (it is no longer what is stored)."""
+        reason = stored.error
+        if reason is None:
+            try:
+                return self._parse(name, stored.config)
+            except Exception as error:  # anyone can write the topic: never fatal, shown instead
+                reason = f"the stored config of connector {name} cannot be used: {error}"
+        if current is not None:
+            await self._stop_tasks(current.tasks)
+            self._connectors.pop(name, None)
+        previous = self._unreadable.get(name)
+        self._unreadable[name] = _Unreadable(stored, reason)
+        if previous is None or previous.reason != reason:  # once, not at every re-apply
+            log.error("connector %s: FAILED: %s", name, reason)
+        return None
 
     async def _start_task(self, spec: ConnectorSpec, task_id: int) -> _Task:
         try:

@@ -25,6 +25,7 @@ from ..pipeline.records import Record, StoredObject
 from ..pipeline.sinetstream_codec import UndecodableMessage
 from ..pipeline.spec import ConnectorSpec
 from ..store import ObjectStore
+from .dead_letter_queue import DeadLetterQueue
 from .deadletter import DeadLetterLog, dead_letter_objects
 from .delivery import InflightBudget, PartitionProgress
 from .kafka_io import is_fatal, to_record
@@ -89,6 +90,10 @@ class SinkTask:
         self._last_commit = time.monotonic()
         self._stopping = asyncio.Event()  # request_stop(), or a failure
         self._batch_size = _BATCH
+        # errors.deadletterqueue.topic.name: dead letters also go to that topic.
+        self._dead_letter_queue = (
+            DeadLetterQueue(spec, consumer_config, task_id) if spec.dead_letter_topic else None
+        )
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -101,6 +106,8 @@ class SinkTask:
         """
         self._loop = asyncio.get_running_loop()
         self.stats.progress_at = time.monotonic()
+        if self._dead_letter_queue is not None:  # created if missing, else the task fails
+            await self._dead_letter_queue.open()
         self._consumer = await self._in_kafka_thread(self._open_consumer)
         log.info("%s: started, consuming %s", self.name, self._subscription_text())
         consuming = asyncio.create_task(self._consume())
@@ -208,12 +215,12 @@ class SinkTask:
                 return
             batches = self.assembler.add(record, value, _now_ms())
         except UndecodableMessage as undecodable:
-            await self._dead_letter(record, undecodable.reason, progress)
+            await self._dead_letter(record, undecodable.reason, progress, undecodable)
             return
         except Exception as error:
             # The record path is pure: whatever it raises is a property of this record
             # (a value out of every range), so it is handled as one that cannot be read.
-            await self._dead_letter(record, f"{type(error).__name__}: {error}", progress)
+            await self._dead_letter(record, f"{type(error).__name__}: {error}", progress, error)
             return
         for batch in batches:
             await self._upload_batch(batch)
@@ -230,7 +237,13 @@ class SinkTask:
         obj = StoredObject(self.assembler.key_of(batch), body)
         await self._uploads.start([obj], batch.offsets, progress)
 
-    async def _dead_letter(self, record: Record, reason: str, progress: PartitionProgress) -> None:
+    async def _dead_letter(
+        self,
+        record: Record,
+        reason: str,
+        progress: PartitionProgress,
+        error: BaseException | None = None,
+    ) -> None:
         if not self.spec.tolerate_errors:
             self._fail(
                 ConnectorFailed(
@@ -253,6 +266,9 @@ class SinkTask:
                 reason,
             )
         objects = dead_letter_objects(prefix, record, reason)
+        if self._dead_letter_queue is not None:
+            # Acknowledged before the offset can finish: it is then in the topic for good.
+            await self._dead_letter_queue.send(record, reason, error)
         await self._uploads.start(objects, [record.offset], progress, records=0)
 
     def _on_consumer_error(self, error: KafkaError) -> None:
@@ -330,6 +346,8 @@ class SinkTask:
                 self.options.shutdown_timeout_s,
             )
         self._uploads.cancel()
+        if self._dead_letter_queue is not None:
+            await self._dead_letter_queue.close(self.options.shutdown_timeout_s)
         if self._consumer is not None:
             # Bounded too: with the broker away, commit and close could wait for minutes.
             # An offset not committed here is read again at the next start.

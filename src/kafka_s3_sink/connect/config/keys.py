@@ -124,14 +124,16 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "errors.deadletterqueue.topic.name",
         _S,
-        "dead-letter topic for unreadable records (with errors.tolerance=all)",
+        "with errors.tolerance=all, unreadable records are produced to this topic as they "
+        "came (key, value, headers, timestamp), as well as kept under DEAD_LETTER_PREFIX",
         "",
         "Error Handling",
     ),
     ConfigKey(
         "errors.deadletterqueue.topic.replication.factor",
         _S,
-        "replication of the dead-letter topic when it is created",
+        "replication of the dead-letter topic, created (1 partition) when missing; a task "
+        "that cannot create it fails",
         "3",
         "Error Handling",
         "SHORT",
@@ -139,7 +141,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "errors.deadletterqueue.context.headers.enable",
         _S,
-        "add __connect.errors.* headers (topic, partition, offset, reason) to dead-letter records",
+        "add Kafka Connect's __connect.errors.* headers to dead-letter records: topic, "
+        "partition, offset, connector.name, task.id, stage, class.name, exception.class.name, "
+        "exception.message, exception.stacktrace (Python names)",
         "false",
         "Error Handling",
         "BOOLEAN",

@@ -5,6 +5,10 @@ For a site that cannot create the compacted config topic (ACLs), or runs one ser
 connector's name to its config, target state and origin; every change rewrites it whole
 (temporary file, fsync, rename, directory fsync), so a crash leaves the old or the new file,
 never a torn one.  One service per file: nothing follows changes made by another process.
+
+A file that is not ours stops start-up with ConfigStoreError naming it (nothing would be
+safe to overwrite).  One entry that cannot be read becomes a FAILED connector, as a bad
+record of the config topic does, and is written back untouched until replaced or deleted.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
-from .config_topic import ChangeHandler, StoredConnector
+from .config_topic import ChangeHandler, ConfigStoreError, StoredConnector, decode_entry
 
 
 class ConfigFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._state: dict[str, StoredConnector] = {}
+        self._unreadable: dict[str, Any] = {}  # name -> its entry, kept as found
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -31,20 +37,23 @@ class ConfigFile:
         if not self.path.exists():
             return {}
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            state = {
-                name: StoredConnector(
-                    dict(entry["config"]), entry["target_state"], entry.get("origin", "api")
-                )
-                for name, entry in data["connectors"].items()
-            }
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError(
+            entries = json.loads(self.path.read_text(encoding="utf-8"))["connectors"]
+            if not isinstance(entries, dict):
+                raise TypeError('"connectors" is not an object')
+        except OSError as error:
+            raise ConfigStoreError(
+                f"CONFIG_STORAGE_FILE {self.path} cannot be read: {error.strerror or error}"
+            ) from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise ConfigStoreError(
                 f"CONFIG_STORAGE_FILE {self.path} is not a connector file written by "
                 f"kafka-s3-sink ({error!r}): move it away or fix it"
             ) from None
+        where = f"CONFIG_STORAGE_FILE {self.path}"
+        state = {name: decode_entry(name, entry, where) for name, entry in entries.items()}
         with self._lock:
-            self._state = dict(state)
+            self._state = {n: s for n, s in state.items() if s.error is None}
+            self._unreadable = {n: entries[n] for n, s in state.items() if s.error is not None}
         return state
 
     def follow(self, on_change: ChangeHandler) -> None:
@@ -53,16 +62,16 @@ class ConfigFile:
 
     def write(self, name: str, stored: StoredConnector | None) -> None:
         with self._lock:
+            self._unreadable.pop(name, None)  # replaced or deleted
             if stored is None:
                 self._state.pop(name, None)
             else:
                 self._state[name] = stored
-            document = {
-                "connectors": {
-                    n: {"config": s.config, "target_state": s.target_state, "origin": s.origin}
-                    for n, s in sorted(self._state.items())
-                }
+            entries = {
+                n: {"config": s.config, "target_state": s.target_state, "origin": s.origin}
+                for n, s in self._state.items()
             }
+            document = {"connectors": dict(sorted({**entries, **self._unreadable}.items()))}
             self._replace(json.dumps(document, indent=2, sort_keys=True).encode() + b"\n")
 
     def _replace(self, body: bytes) -> None:

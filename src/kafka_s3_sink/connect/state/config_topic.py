@@ -4,6 +4,10 @@ As Kafka Connect's distributed mode does with its config topic: every worker poi
 same topic reads it from the start at boot and then follows it, so all of them see the same
 connectors, and a restarted worker finds its connectors (and their paused/stopped state)
 again.  One record per connector, keyed by its name; a tombstone deletes it.
+
+A record that cannot be read (not JSON, not of our shape) never stops start-up or the
+follower: it becomes a StoredConnector with ``error`` set, which the worker shows as a FAILED
+connector until a valid record or a tombstone for its key replaces it.
 """
 
 from __future__ import annotations
@@ -16,10 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 log = logging.getLogger(__name__)
+
+
+TARGET_STATES = ("RUNNING", "PAUSED", "STOPPED")
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,12 @@ class StoredConnector:
     config: dict[str, str]
     target_state: str  # RUNNING, PAUSED or STOPPED
     origin: str = "api"  # "env": registered from .env, removed when .env no longer names it
+    # Why the stored record cannot be read (config and target_state are then best effort).
+    error: str | None = None
+
+
+class ConfigStoreError(ValueError):
+    """The config store as a whole cannot be read (e.g. CONFIG_STORAGE_FILE is not ours)."""
 
 
 # name -> the stored connector, or None when it was deleted
@@ -78,7 +98,10 @@ class ConfigTopic:
             if message is None or message.error():
                 continue
             position = message.offset() + 1
-            name, stored = _decode(message.key(), message.value())
+            decoded = self._decode(message)
+            if decoded is None:
+                continue
+            name, stored = decoded
             if stored is None:
                 state.pop(name, None)
             else:
@@ -98,17 +121,47 @@ class ConfigTopic:
                 time.sleep(0.5)
 
     def follow(self, on_change: ChangeHandler) -> None:
-        """Apply what other workers write, until close(); runs on its own thread."""
+        """Apply what other workers write, until close(); runs on its own thread.
+
+        No record stops it: one that cannot be read is handed on with its error, and a
+        failure to apply one is logged.  Only a fatal client error ends it (raised).
+        """
         assert self._consumer is not None, "load() first"
         while not self._stop.is_set():
             message = self._consumer.poll(0.5)
-            if message is None or message.error():
+            if message is None:
                 continue
-            name, stored = _decode(message.key(), message.value())
+            if message.error():
+                if message.error().fatal():
+                    raise KafkaException(message.error())
+                continue  # transient (broker away): librdkafka retries on its own
+            decoded = self._decode(message)
+            if decoded is None:
+                continue
+            name, stored = decoded
             try:
                 on_change(name, stored)
             except Exception:
                 log.exception("applying the stored config of connector %s failed", name)
+
+    def _decode(self, message: Message) -> tuple[str, StoredConnector | None] | None:
+        """(name, stored or None for a tombstone); None for a record with no usable key."""
+        where = f"config topic {self.topic}, offset {message.offset()}"
+        try:
+            name = (message.key() or b"").decode()
+        except UnicodeDecodeError:
+            name = ""
+        if not name:  # no connector to show it under: say so once, and go on
+            log.error("%s: a record whose key is not a connector name: skipped", where)
+            return None
+        value = message.value()
+        if value is None:
+            return name, None
+        try:
+            data = json.loads(value)
+        except ValueError as error:  # UnicodeDecodeError included
+            return name, unreadable(name, where, f"is not valid JSON ({error})")
+        return name, decode_entry(name, data, where)
 
     def write(self, name: str, stored: StoredConnector | None) -> None:
         """Store durably (acks=all) before returning; None deletes the connector."""
@@ -153,11 +206,28 @@ class ConfigTopic:
         return consumer
 
 
-def _decode(key: bytes | None, value: bytes | None) -> tuple[str, StoredConnector | None]:
-    name = (key or b"").decode()
-    if value is None:
-        return name, None
-    data = json.loads(value)
-    return name, StoredConnector(
-        dict(data["config"]), data.get("target_state", "RUNNING"), data.get("origin", "api")
+def decode_entry(name: str, data: object, where: str) -> StoredConnector:
+    """``{"config": {...}, "target_state": ..., "origin": ...}`` as written by write(), or
+    the same file entry; anything else is an unreadable StoredConnector saying what is wrong."""
+    if not isinstance(data, dict):
+        return unreadable(name, where, f"is not a JSON object but {type(data).__name__}")
+    config = data.get("config")
+    target = data.get("target_state", "RUNNING")
+    origin = data.get("origin", "api")
+    if not isinstance(config, dict):
+        return unreadable(name, where, 'has no "config" object')
+    config = {str(key): value for key, value in config.items()}
+    if target not in TARGET_STATES:
+        reason = f"has target_state {target!r}, not one of {', '.join(TARGET_STATES)}"
+        return unreadable(name, where, reason, config)
+    if origin not in ("api", "env"):
+        origin = "api"
+    return StoredConnector(config, target, origin)
+
+
+def unreadable(
+    name: str, where: str, problem: str, config: dict[str, str] | None = None
+) -> StoredConnector:
+    return StoredConnector(
+        config or {}, "RUNNING", error=f"the stored config of connector {name} ({where}) {problem}"
     )
