@@ -19,6 +19,8 @@ class PartitionProgress:
         # Next offset to read after everything stored so far: what Kafka commits.
         self.position: int | None = None
         self.committed: int | None = None
+        # False once the partition is revoked or lost: its uploads must not be written.
+        self.owned = True
 
     def started(self, offset: int) -> None:
         self._pending.append(offset)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from ..pipeline.assembler import Batch, ObjectAssembler
 from ..pipeline.formats.base import compress
@@ -28,6 +28,7 @@ from ..store import ObjectStore
 from .dead_letter_queue import DeadLetterQueue
 from .deadletter import DeadLetterLog, dead_letter_objects
 from .delivery import InflightBudget, PartitionProgress
+from .fencing import TICK_S, FreezeFence
 from .kafka_io import is_fatal, to_record
 from .stats import TaskStats
 from .uploads import Uploads
@@ -39,6 +40,8 @@ _BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
 _POLL_TIMEOUT_S = 0.2
 # Uploads failing for this long show in the task's status (shorter blips do not).
 _RETRY_REPORT_AFTER_S = 5.0
+# After a freeze with no committed offset to probe the group with: two heartbeats.
+_UNPROBED_WAIT_S = 6.0
 
 
 class ConnectorFailed(RuntimeError):
@@ -79,12 +82,17 @@ class SinkTask:
         self._consumer: Consumer | None = None
         self._kafka_thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{self.name}")
         self._progress: dict[tuple[str, int], PartitionProgress] = {}
+        session_s = int(consumer_config.get("session.timeout.ms", 45_000)) / 1000
+        self._session_s = session_s
+        # Half the session timeout without running may already have cost us the partitions.
+        self._fence = FreezeFence(self.name, gap_s=session_s / 2)
         self._uploads = Uploads(
             self.name,
             store,
             InflightBudget(options.max_inflight_objects, options.max_inflight_bytes),
             self.stats,
             self._fail,
+            self._fence,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_commit = time.monotonic()
@@ -112,14 +120,18 @@ class SinkTask:
         log.info("%s: started, consuming %s", self.name, self._subscription_text())
         consuming = asyncio.create_task(self._consume())
         stopping = asyncio.create_task(_first_of(stop, self._stopping))
+        watching = asyncio.create_task(self._watch_for_freezes())
         try:
-            await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {consuming, stopping, watching}, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             # The consume loop may be waiting for room in the in-flight budget while the
             # store is down: cancel it, so that stopping never waits on the store.
-            stopping.cancel()
-            consuming.cancel()
-            for outcome in await asyncio.gather(consuming, stopping, return_exceptions=True):
+            for task in (stopping, consuming, watching):
+                task.cancel()
+            outcomes = await asyncio.gather(consuming, stopping, watching, return_exceptions=True)
+            for outcome in outcomes:
                 if isinstance(outcome, Exception) and self.failure is None:
                     self.failure = outcome
             await self._shutdown()
@@ -271,6 +283,49 @@ class SinkTask:
             await self._dead_letter_queue.send(record, reason, error)
         await self._uploads.start(objects, [record.offset], progress, records=0)
 
+    async def _watch_for_freezes(self) -> None:
+        """Tick the fence; after a freeze, confirm ownership before writes resume."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            if self._fence.tick():
+                await self._confirm_ownership()
+
+    async def _confirm_ownership(self) -> None:
+        """Writes resume when a commit of the committed offsets is accepted (the group's
+        generation is ours), or when a rebalance settles ownership (the callbacks confirm),
+        or, with nothing committed to probe with, after two heartbeats' worth of polling."""
+        started = time.monotonic()
+        while self._fence.tick():
+            verdict = await self._in_kafka_thread(self._probe_membership)
+            if verdict is True:
+                self._fence.confirm("the consumer group accepted a commit")
+                return
+            waited = time.monotonic() - started
+            if verdict is None and waited >= _UNPROBED_WAIT_S:
+                self._fence.confirm("no rebalance after the freeze")
+                return
+            if waited >= 2 * self._session_s:
+                self._fence.confirm("the group did not rebalance")
+                return
+            await asyncio.sleep(TICK_S)
+
+    def _probe_membership(self) -> bool | None:
+        """On the Kafka thread: True if still a member of the current generation, False if
+        fenced, None if it cannot tell (nothing committed yet to commit again)."""
+        offsets = [
+            TopicPartition(topic, partition, progress.committed)
+            for (topic, partition), progress in self._progress.items()
+            if progress.committed is not None
+        ]
+        if not offsets or self._consumer is None:
+            return None
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as error:
+            log.warning("%s: after a freeze the group refused a commit: %s", self.name, error)
+            return False
+        return True
+
     def _on_consumer_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
             return
@@ -312,27 +367,39 @@ class SinkTask:
         for key in _keys(partitions):
             self._progress.setdefault(key, PartitionProgress())
         log.info("%s: assigned %s", self.name, _describe(partitions))
+        self._ownership_settled("assigned")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Runs inside consume() on the Kafka thread while the event loop is free: let the
         # revoked partitions' uploads finish, commit them, then give the partitions up.
-        if self._loop is not None and not self._loop.is_closed():
+        # Not after a freeze: those uploads wait for this very rebalance, and are dropped.
+        if self._fence.clear and self._loop is not None and not self._loop.is_closed():
             future = asyncio.run_coroutine_threadsafe(self._uploads.drain(), self._loop)
             try:
                 future.result(self.options.shutdown_timeout_s)
             except Exception:
                 log.warning("%s: uploads still running at revocation", self.name)
         self._commit_now(partitions)
-        for key in _keys(partitions):
-            self._progress.pop(key, None)
-            self.assembler.discard(*key)
+        self._give_up(partitions)
         log.info("%s: revoked %s", self.name, _describe(partitions))
+        self._ownership_settled("revoked")
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        for key in _keys(partitions):
-            self._progress.pop(key, None)
-            self.assembler.discard(*key)
+        self._give_up(partitions)
         log.warning("%s: lost %s (another member owns them now)", self.name, _describe(partitions))
+        self._ownership_settled("lost")
+
+    def _give_up(self, partitions: list[TopicPartition]) -> None:
+        for key in _keys(partitions):
+            progress = self._progress.pop(key, None)
+            if progress is not None:
+                progress.owned = False  # its uploads still waiting are not written
+            self.assembler.discard(*key)
+
+    def _ownership_settled(self, how: str) -> None:
+        """A rebalance callback (Kafka thread) ends any wait that follows a freeze."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._fence.confirm, f"partitions {how}")
 
     async def _shutdown(self) -> None:
         try:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from ..pipeline.records import StoredObject
 from ..store import ObjectStore, StoreError
 from .delivery import InflightBudget, PartitionProgress
+from .fencing import FreezeFence
 from .stats import TaskStats
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,14 @@ class Uploads:
         budget: InflightBudget,
         stats: TaskStats,
         on_failure: Callable[[BaseException], None],
+        fence: FreezeFence,
     ) -> None:
         self.name = name
         self.store = store
         self.stats = stats
         self._budget = budget
         self._on_failure = on_failure
+        self._fence = fence
         self._running: set[asyncio.Task[None]] = set()
         self._last_retry_log = 0.0
         self.retrying_since: float | None = None  # monotonic time of the first failure
@@ -81,7 +84,8 @@ class Uploads:
     ) -> None:
         try:
             for obj in objects:
-                await self._put_with_retry(obj)
+                if not await self._put_with_retry(obj, progress):
+                    return  # the partition went to another member meanwhile: theirs now
         except Exception as error:  # whatever it is, the task must stop and show it
             self._on_failure(error)
             return
@@ -93,13 +97,18 @@ class Uploads:
         self.stats.bytes += size
         self.stats.progress_at = time.monotonic()
 
-    async def _put_with_retry(self, obj: StoredObject) -> None:
+    async def _put_with_retry(self, obj: StoredObject, progress: PartitionProgress) -> bool:
+        """Store ``obj``; False if its partition is no longer this task's (not written)."""
         delay = 0.2
         while True:
+            if not self._fence.clear:
+                await self._fence.wait_until_clear()
+            if not progress.owned:
+                return False
             try:
                 await self.store.put(obj.key, obj.body)
                 self.retrying_since = None
-                return
+                return True
             except StoreError as error:
                 if not error.transient:
                     raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from kafka_s3_sink.engine.delivery import InflightBudget, PartitionProgress
+from kafka_s3_sink.engine.fencing import FreezeFence
 from kafka_s3_sink.engine.stats import TaskStats
 from kafka_s3_sink.engine.uploads import Uploads
 from kafka_s3_sink.pipeline.records import StoredObject
@@ -28,11 +29,16 @@ class FlakyStore:
         self.stored[key] = bytes(body)
 
 
-def run_upload(store: FlakyStore) -> tuple[Uploads, list[BaseException], PartitionProgress]:
+def run_upload(
+    store: FlakyStore, owned: bool = True
+) -> tuple[Uploads, list[BaseException], PartitionProgress]:
     failures: list[BaseException] = []
-    uploads = Uploads("t", store, InflightBudget(4, 1 << 20), TaskStats(), failures.append)  # type: ignore[arg-type]
+    budget = InflightBudget(4, 1 << 20)
+    fence = FreezeFence("t", gap_s=5.0)
+    uploads = Uploads("t", store, budget, TaskStats(), failures.append, fence)  # type: ignore[arg-type]
     progress = PartitionProgress()
     progress.started(7)
+    progress.owned = owned
 
     async def go() -> None:
         await uploads.start([StoredObject("k", b"v")], [7], progress)
@@ -64,3 +70,10 @@ def test_a_transient_error_is_retried_until_stored_and_then_cleared() -> None:
     assert progress.commit_due() == 8
     assert uploads.stats.retries == 2
     assert uploads.retrying_since is None and uploads.last_error == "503"
+
+
+def test_an_upload_of_a_partition_given_away_is_not_written() -> None:
+    store = FlakyStore(StoreError("503", transient=True), 0)
+    uploads, failures, progress = run_upload(store, owned=False)
+    assert store.stored == {} and failures == []
+    assert progress.commit_due() is None and uploads.running == 0
