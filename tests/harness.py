@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 from confluent_kafka import Consumer, TopicPartition
+from cryptography.fernet import Fernet
 
 from kafka_s3_sink.pipeline.sinetstream_codec import decode
 
@@ -150,11 +151,22 @@ def free_port() -> int:
 
 
 def write_env(path: Path, **values: str) -> Path:
-    """A .env for one service of one test: its own REST port and config topic on loopback."""
+    """A .env for one service of one test: its own REST port and config topic on loopback.
+
+    Connectors may write to any bucket under the test's folder or the .env's endpoint, and
+    carry secrets (stored encrypted with a key file next to the .env): the tests of the
+    control plane's limits (tests/faults/test_control_plane.py) set these themselves."""
+    key_file = path.parent / "config-encryption.key"
+    if not key_file.exists():
+        key_file.write_bytes(Fernet.generate_key())
+        key_file.chmod(0o600)
     values = {
         "REST_HOST": "127.0.0.1",
         "REST_PORT": str(free_port()),
         "CONFIG_STORAGE_TOPIC": f"configs-{uuid.uuid4().hex[:12]}",
+        "CONNECTOR_STORES": f"file://{path.parent}",
+        "CONNECTOR_BUCKETS": "*",
+        "CONFIG_ENCRYPTION_KEY_FILE": str(key_file),
         **values,
     }
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))

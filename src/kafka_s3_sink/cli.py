@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for the broker, the .env and the archive",
     )
     demo.add_argument("--messages", type=int, default=20)
+    keygen = commands.add_parser(
+        "keygen", help="write a new CONFIG_ENCRYPTION_KEY_FILE (readable by its owner only)"
+    )
+    keygen.add_argument("path", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "keygen":
+        return _keygen(args.path)
     if args.command == "demo":
         from .demo import run_demo
 
@@ -65,12 +71,27 @@ def _run(env_file: Path | None) -> int:
     except (StoreError, BrokerError, ConfigStoreError) as error:
         log.error("cannot start: %s", error)
         return EXIT_FAILED
+    except ConfigError as error:  # e.g. a credentials file that cannot be read
+        log.error("cannot start: configuration error: %s", error)
+        return EXIT_CONFIG
     except OSError as error:  # e.g. REST_PORT already taken
         log.error("cannot start: %s", error)
         return EXIT_FAILED
     except KafkaException as error:  # e.g. the config topic cannot be created or read
         log.error("Kafka refused a start-up request: %s", error.args[0].str())
         return EXIT_FAILED
+    return 0
+
+
+def _keygen(path: Path) -> int:
+    from .connect.state.secret_box import write_key
+
+    try:
+        write_key(path)
+    except OSError as error:
+        print(f"kafka-s3-sink: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path}: set CONFIG_ENCRYPTION_KEY_FILE={path.resolve()} on every worker")
     return 0
 
 

@@ -20,16 +20,19 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .connect.config.internal_topics import topic_blacklist
 from .connect.config.parser import parse_connector_config
 from .connect.config.validation import mask_secrets, validate_connector_config
 from .connect.rest.app import create_app
 from .connect.rest.server import serve
 from .connect.state.config_file import ConfigFile
 from .connect.state.config_topic import ConfigStore, ConfigTopic, StoredConnector
+from .connect.state.secret_box import SecretBox
 from .connect.worker import Worker
 from .engine.kafka_io import check_topic, consumer_config
 from .engine.sink_task import SinkTask, TaskOptions
 from .pipeline.spec import ConnectorSpec
+from .security import connector_policy, rest_access, secret_box, tls_files
 from .settings.reference_connectors import reference_connector_configs, store_spec
 from .settings.variables import Settings
 
@@ -89,6 +92,10 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     bootstrap = settings["BROKER_HOSTNAME"]
     register_defaults = settings["REGISTER_DEFAULTS"] == "true"
     defaults = store_spec(settings)
+    # Credentials, keys and certificates that cannot be read fail here, before anything starts.
+    access = rest_access(settings)
+    box = secret_box(settings)
+    policy = connector_policy(settings, box)
     if register_defaults:
         reference_specs(settings)  # a bad .env fails here, before anything starts
     partitions, cluster = await asyncio.to_thread(
@@ -97,12 +104,14 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     worker = Worker(
         worker_id=f"{socket.gethostname()}:{settings['REST_PORT']}",
         bootstrap=bootstrap,
-        config_store=config_store(settings),
-        consumer_config=lambda spec: consumer_config(
-            bootstrap, group_id(spec), spec.consumer_overrides
-        ),
+        config_store=config_store(settings, box),
+        consumer_config=lambda spec: {
+            **consumer_config(bootstrap, group_id(spec), spec.consumer_overrides),
+            # Last, so that no override removes it: internal topics are never subscribed.
+            "topic.blacklist": topic_blacklist(policy.reserved_topics),
+        },
         options=task_options(settings),
-        default_store=defaults,
+        default_store=policy,
     )
     if register_defaults:
         store = await worker.stores.get(defaults)  # wrong bucket/credentials: fail here
@@ -120,22 +129,29 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
         follower = await _load_connectors(worker, settings, register_defaults)
         app = create_app(
             worker,
-            lambda cls, config: validate_connector_config(cls, config, defaults),
+            lambda cls, config: validate_connector_config(cls, config, policy),
             PLUGINS,
             mask_secrets,
             __version__,
             kafka_cluster_id=lambda: cluster,
+            access=access,
         )
         ready = asyncio.Event()
         server = asyncio.create_task(
-            serve(app, settings["REST_HOST"], settings["REST_PORT"], ready)
+            serve(app, settings["REST_HOST"], settings["REST_PORT"], ready, tls_files(settings))
         )
         await asyncio.wait(
             [server, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
         )
         if server.done():
             server.result()  # the port is taken: raise, naming it
-        log.info("REST API on %s:%d", settings["REST_HOST"], settings["REST_PORT"])
+        log.info(
+            "REST API on %s://%s:%d (%s)",
+            "https" if access.tls else "http",
+            settings["REST_HOST"],
+            settings["REST_PORT"],
+            "credentials required" if access.credentials.required else "no credentials",
+        )
         reporter = asyncio.create_task(
             _report_progress(worker, settings["PROGRESS_INTERVAL_S"], stop)
         )
@@ -156,11 +172,12 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     log.info("stopped")
 
 
-def config_store(settings: Settings) -> ConfigStore:
-    """The config topic (distributed mode), or CONFIG_STORAGE_FILE when set (standalone)."""
+def config_store(settings: Settings, box: SecretBox | None = None) -> ConfigStore:
+    """The config topic (distributed mode), or CONFIG_STORAGE_FILE when set (standalone);
+    ``box`` encrypts the secret values of the configs stored there."""
     if settings["CONFIG_STORAGE_FILE"]:
-        return ConfigFile(Path(settings["CONFIG_STORAGE_FILE"]))
-    return ConfigTopic(settings["BROKER_HOSTNAME"], settings["CONFIG_STORAGE_TOPIC"])
+        return ConfigFile(Path(settings["CONFIG_STORAGE_FILE"]), box)
+    return ConfigTopic(settings["BROKER_HOSTNAME"], settings["CONFIG_STORAGE_TOPIC"], box)
 
 
 async def _load_connectors(

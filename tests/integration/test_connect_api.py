@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from harness import (
     wait_until,
     write_env,
 )
-from helpers import make_bucket, produce_sinetstream
+from helpers import make_bucket, produce_sinetstream, unique_name
 
 from kafka_s3_sink.pipeline.sinetstream_codec import decode
 
@@ -477,4 +478,39 @@ def test_offsets_altered_and_reset_while_stopped_set_where_archiving_resumes(
         assert rest(env_file, "PUT", "/connectors/c/resume")[0] == 202
         wait_until(lambda: len(archived()) == 30, 60, "everything archived again")
         assert archived() == {key(o) for o in range(30)}
+        assert service.stop() == 0, service.log()
+
+
+def test_a_connector_created_stopped_archives_from_the_offsets_set_before_it_resumes(
+    tmp_path, kafka_broker, topic_factory
+):
+    """KIP-980: create STOPPED, set offsets, resume. No task may run before the resume."""
+    topic = topic_factory(partitions=1)
+    name = unique_name("stopped")  # a group of its own: connect-<name>
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
+    for i in range(20):
+        producer.produce(topic, f"record {i}".encode())
+    producer.flush(10)
+    root = tmp_path / "archive"
+    env_file = empty_worker_env(tmp_path, kafka_broker.bootstrap, topic, root)
+    body = {**batch_connector(name, topic, root, **{"flush.size": "1"}), "initial_state": "STOPPED"}
+    with Service(env_file, tmp_path / "service.log") as service:
+        wait_for_api(env_file, service)
+        assert rest(env_file, "POST", "/connectors", body)[0] == 201
+        status = rest(env_file, "GET", f"/connectors/{name}/status")[1]
+        assert status["connector"]["state"] == "STOPPED" and status["tasks"] == []
+        assert rest(env_file, "GET", f"/connectors/{name}/offsets")[1] == {"offsets": []}
+        to_15 = {"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
+                              "offset": {"kafka_offset": 15}}]}
+        status, answer = rest(env_file, "PATCH", f"/connectors/{name}/offsets", to_15)
+        assert status == 200, answer
+        assert not root.exists() or local_objects(root, "batch") == {}
+        assert rest(env_file, "PUT", f"/connectors/{name}/resume")[0] == 202
+        wait_until(
+            lambda: root.exists() and len(local_objects(root, "batch")) == 5, 60, "5 objects"
+        )
+        time.sleep(2)  # nothing more may come
+        assert set(local_objects(root, "batch")) == {
+            f"topics/{topic}/partition=0/{topic}+0+{offset:010d}.bin" for offset in range(15, 20)
+        }
         assert service.stop() == 0, service.log()

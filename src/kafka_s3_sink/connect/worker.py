@@ -19,6 +19,7 @@ from ..pipeline.spec import ConnectorSpec
 from ..store.factory import StorePool
 from ..store.spec import StoreSpec
 from .config.parser import parse_connector_config
+from .config.policy import ConnectorPolicy
 from .registry import (
     Conflict,
     ConnectorState,
@@ -82,7 +83,7 @@ class Worker:
         config_store: ConfigStore,
         consumer_config: ConsumerConfigFactory,
         options: TaskOptions,
-        default_store: StoreSpec,
+        default_store: StoreSpec | ConnectorPolicy,  # a policy: what configs may ask for
     ) -> None:
         self.worker_id = worker_id
         self.bootstrap = bootstrap
@@ -179,12 +180,14 @@ class Worker:
 
     # -- changing (write to the config topic, then apply) ----------------------------------
 
-    async def create(self, name: str, config: dict[str, str]) -> None:
+    async def create(
+        self, name: str, config: dict[str, str], initial_state: str = "RUNNING"
+    ) -> None:
         async with self._lock:
             if name in self._connectors or name in self._unreadable:
                 raise Conflict(f"Connector {name} already exists")
             self._parse(name, config)  # 400 before anything is stored
-            await self._store(name, StoredConnector(config, "RUNNING"))
+            await self._store(name, StoredConnector(config, initial_state))
 
     async def put_config(self, name: str, config: dict[str, str], origin: str = "api") -> bool:
         async with self._lock:

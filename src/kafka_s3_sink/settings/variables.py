@@ -7,6 +7,7 @@ what it holds and what it expects.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,6 +117,38 @@ def _store_url(text: str) -> str:
     return text
 
 
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(","))
+    if not all(names):
+        raise ValueError
+    return names
+
+
+def _store_places(text: str) -> tuple[str, ...]:
+    places = _names(text)
+    for place in places:
+        parts = urlsplit(place)
+        if place == "s3":
+            continue
+        if parts.scheme == "file" and parts.path.startswith("/") and not parts.netloc:
+            continue
+        if parts.scheme in ("http", "https") and parts.hostname:
+            continue
+        raise ValueError
+    return places
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the port on this machine (a name other than
+    localhost counts as not: what it resolves to may change)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 OPTIONS: tuple[Option, ...] = (
     # The reference deployment's .env (same names, meanings and defaults).
     Option(
@@ -164,7 +197,84 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("REST_PORT", "8083", "a TCP port", "Kafka Connect REST port", _port),
     # Ours: the Kafka Connect side.
-    Option("REST_HOST", "0.0.0.0", "an address to bind", "address the REST API listens on"),
+    Option(
+        "REST_HOST",
+        "127.0.0.1",
+        "an address to bind",
+        "address the REST API listens on: loopback only by default (Kafka Connect listens on "
+        "all interfaces); any other address needs REST_BASIC_AUTH_FILE or "
+        "REST_BEARER_TOKEN_FILE, or REST_ALLOW_UNAUTHENTICATED=true",
+    ),
+    Option(
+        "REST_BASIC_AUTH_FILE",
+        "",
+        "/absolute/path/of/a/properties/file",
+        "require HTTP basic auth, as Kafka Connect's BasicAuthSecurityRestExtension: one "
+        "`user: password` (or `user=password`) line per user",
+        _absolute_path,
+    ),
+    Option(
+        "REST_BEARER_TOKEN_FILE",
+        "",
+        "/absolute/path/of/a/file",
+        "require `Authorization: Bearer <token>`, the token being this file's content "
+        "(with basic auth too: either is accepted)",
+        _absolute_path,
+    ),
+    Option(
+        "REST_ALLOW_UNAUTHENTICATED",
+        "false",
+        "true or false",
+        "true: serve the REST API without credentials on a non-loopback REST_HOST (anyone "
+        "who reaches the port can then run connectors)",
+        _choice("true", "false"),
+    ),
+    Option(
+        "REST_TLS_CERT_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "serve HTTPS with this certificate (chain); needs REST_TLS_KEY_FILE",
+        _absolute_path,
+    ),
+    Option(
+        "REST_TLS_KEY_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "the private key of REST_TLS_CERT_FILE",
+        _absolute_path,
+    ),
+    Option(
+        "REST_ALLOWED_HOSTS",
+        "",
+        "comma-separated host names, or *",
+        "names the API may be called by (the Host header, against DNS rebinding) besides IP "
+        "addresses, localhost and this machine's names; * accepts any",
+        _names,
+    ),
+    Option(
+        "CONNECTOR_STORES",
+        "",
+        "comma-separated file:///roots, http(s)://endpoints or s3 (AWS)",
+        "where connectors may write besides the .env store: a file:// root allows every "
+        "folder below it; unset: the .env store only",
+        _store_places,
+    ),
+    Option(
+        "CONNECTOR_BUCKETS",
+        "",
+        "comma-separated bucket names, or *",
+        "buckets connectors may write to besides S3_BUCKET_NAME; * allows any",
+        _names,
+    ),
+    Option(
+        "CONFIG_ENCRYPTION_KEY_FILE",
+        "",
+        "/absolute/path/of/a/file",
+        "Fernet key (`kafka-s3-sink keygen` writes one) encrypting the secret values of "
+        "connector configs in the config topic or file; the same on every worker. Unset: a "
+        "secret value given through the REST API is refused",
+        _absolute_path,
+    ),
     Option(
         "REGISTER_DEFAULTS",
         "true",
@@ -362,7 +472,27 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
                 )
     if values["DATA_CONNECTOR"] == values["TIMESTAMP_CONNECTOR"]:
         raise ConfigError("DATA_CONNECTOR and TIMESTAMP_CONNECTOR must differ: each is a group")
+    _check_rest_access(values)
     return settings
+
+
+def _check_rest_access(values: Mapping[str, Any]) -> None:
+    """A REST API reachable from other machines needs credentials, unless the operator
+    says in so many words that it may go without."""
+    if bool(values["REST_TLS_CERT_FILE"]) != bool(values["REST_TLS_KEY_FILE"]):
+        raise ConfigError("REST_TLS_CERT_FILE and REST_TLS_KEY_FILE go together: set both")
+    credentials = values["REST_BASIC_AUTH_FILE"] or values["REST_BEARER_TOKEN_FILE"]
+    if (
+        not is_loopback(values["REST_HOST"])
+        and not credentials
+        and values["REST_ALLOW_UNAUTHENTICATED"] != "true"
+    ):
+        raise ConfigError(
+            f"REST_HOST={values['REST_HOST']} lets other machines reach the REST API, which "
+            "can start connectors: set REST_BASIC_AUTH_FILE or REST_BEARER_TOKEN_FILE, or "
+            "REST_ALLOW_UNAUTHENTICATED=true to serve it without credentials anyway, or "
+            "REST_HOST=127.0.0.1"
+        )
 
 
 def load_settings(env_file: Path | None, environ: Mapping[str, str] | None = None) -> Settings:

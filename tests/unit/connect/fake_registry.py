@@ -116,10 +116,13 @@ class FakeRegistry:
 
     # -- writes ---------------------------------------------------------------------------
 
-    async def create(self, name: str, config: dict[str, str]) -> None:
+    async def create(
+        self, name: str, config: dict[str, str], initial_state: str = "RUNNING"
+    ) -> None:
         if name in self.configs:
             raise Conflict(f"Connector {name} already exists")
         self._store(name, config)
+        self.states[name] = ConnectorState(initial_state)
 
     async def put_config(self, name: str, config: dict[str, str]) -> bool:
         created = name not in self.configs

@@ -233,7 +233,8 @@ def test_region_defaults_to_the_service_then_to_confluents_default() -> None:
 
 def test_bucket_is_created_only_where_the_service_creates_its_own() -> None:
     same = parse_connector_config("c", reference_data_config(TOPIC), SERVICE_STORE)
-    config = {**reference_data_config(TOPIC), "store.url": "http://elsewhere:9000"}
+    config = {**reference_data_config(TOPIC), "store.url": "http://elsewhere:9000",
+              "aws.access.key.id": "k", "aws.secret.access.key": "s"}
     other = parse_connector_config("c", config, SERVICE_STORE)
     assert (same.store.create_bucket, other.store.create_bucket) == (True, False)
 

@@ -69,12 +69,14 @@ def assert_error(response: httpx2.Response, status: int, *words: str) -> None:
 # -- GET / --------------------------------------------------------------------------------
 
 
-def test_root_reports_version_commit_and_cluster(client: TestClient) -> None:
-    assert client.get("/").json() == {
-        "version": "0.1.0",
+def test_root_reports_the_kafka_connect_version_and_ours_in_a_header(client: TestClient) -> None:
+    answer = client.get("/")
+    assert answer.json() == {
+        "version": "4.1.1",  # tools such as kcctl gate features on this
         "commit": "abc123",
         "kafka_cluster_id": "cluster-1",
     }
+    assert answer.headers["X-Kafka-S3-Sink-Version"] == "kafka-s3-sink/0.1.0"
 
 
 def test_root_without_cluster_id_reports_null(registry: FakeRegistry) -> None:
@@ -123,10 +125,13 @@ def test_create_invalid_config_is_400_naming_the_key(client: TestClient) -> None
     assert_error(create(client, **{"tasks.max": "many"}), 400, "tasks.max")
 
 
-def test_create_initial_state_paused(client: TestClient, registry: FakeRegistry) -> None:
-    body = {"name": "c", "config": sink_config(), "initial_state": "PAUSED"}
+@pytest.mark.parametrize("state", ["PAUSED", "STOPPED"])
+def test_create_with_an_initial_state(
+    client: TestClient, registry: FakeRegistry, state: str
+) -> None:
+    body = {"name": "c", "config": sink_config(), "initial_state": state}
     assert client.post("/connectors", json=body).status_code == 201
-    assert registry.states["c"] is ConnectorState.PAUSED
+    assert registry.states["c"] is ConnectorState(state)
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,12 @@ _NO_S3_PARTS = "objects are written with one PUT (multipart only above 64 MiB)"
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     # --- Kafka Connect ---
-    ConfigKey("name", _S, "connector name; must equal the name in the request", type="STRING"),
+    ConfigKey(
+        "name",
+        _S,
+        "connector name; must equal the name in the request; at most 200 characters",
+        type="STRING",
+    ),
     ConfigKey(
         "connector.class",
         _S,
@@ -54,17 +59,24 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "tasks.max",
         _S,
-        "number of tasks; each is a consumer of the connector's group, sharing its partitions",
+        "number of tasks, 1 to 32; each is a consumer of the connector's group, sharing its "
+        "partitions",
         "1",
         type="INT",
     ),
     ConfigKey(
-        "topics", _S, "comma-separated topics to archive (this or topics.regex)", "", type="LIST"
+        "topics",
+        _S,
+        "comma-separated topics to archive (this or topics.regex); internal topics (__*, "
+        "the config topic) are refused",
+        "",
+        type="LIST",
     ),
     ConfigKey(
         "topics.regex",
         _S,
-        "Java regular expression; every topic it matches in full is archived (this or topics)",
+        "Java regular expression; every topic it matches in full is archived (this or "
+        "topics), internal topics (__*, the config topic) never",
         "",
         type="STRING",
     ),
@@ -205,11 +217,18 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         group="Connector",
         type="CLASS",
     ),
-    ConfigKey("flush.size", _S, "records per object", required=True, group="Connector", type="INT"),
+    ConfigKey(
+        "flush.size",
+        _S,
+        "records per object, 1 to 10000",
+        required=True,
+        group="Connector",
+        type="INT",
+    ),
     ConfigKey(
         "rotate.interval.ms",
         _S,
-        "record-time span of one object (time-based "
+        "record-time span of one object, at most 7 days (time-based "
         "partitioners only; ignored with a warning otherwise, as Confluent does)",
         "-1",
         "Connector",
@@ -218,7 +237,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "rotate.schedule.interval.ms",
         _S,
-        "wall-clock span of one object (needs timezone)",
+        "wall-clock span of one object, at most 7 days (needs timezone)",
         "-1",
         "Connector",
         "LONG",
@@ -370,7 +389,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     # --- Confluent S3 sink: S3 ---
     ConfigKey(
-        "s3.bucket.name", _S, "bucket (the folder under a file:// store)", required=True, group="S3"
+        "s3.bucket.name",
+        _S,
+        "bucket (the folder under a file:// store): S3_BUCKET_NAME or one of "
+        "CONNECTOR_BUCKETS; not . or .., no /",
+        required=True,
+        group="S3",
     ),
     ConfigKey(
         "s3.region",
@@ -383,7 +407,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "store.url",
         _S,
         "S3-compatible endpoint (http(s)://host:port, path-style) or "
-        "file:///absolute/path for a local directory; unset: AWS S3",
+        "file:///absolute/path for a local directory; unset: AWS S3. Only the .env store "
+        "and CONNECTOR_STORES are accepted",
         "",
         "Storage",
     ),
@@ -405,12 +430,17 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("directory.delim", _S, "separator of the key's directories", "/", "Storage"),
     ConfigKey("file.delim", _S, "separator inside object names", "+", "Storage"),
     ConfigKey(
-        "aws.access.key.id", _S, "access key; unset: the service's AWS_ACCESS_KEY_ID", "", "S3"
+        "aws.access.key.id",
+        _S,
+        "access key; unset: the service's AWS_ACCESS_KEY_ID, for the .env store only",
+        "",
+        "S3",
     ),
     ConfigKey(
         "aws.secret.access.key",
         _S,
-        "secret key; unset: the service's AWS_SECRET_KEY",
+        "secret key, stored encrypted (needs CONFIG_ENCRYPTION_KEY_FILE); unset: the "
+        "service's AWS_SECRET_KEY, for the .env store only",
         "",
         "S3",
         "PASSWORD",
@@ -554,7 +584,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "partition.duration.ms",
         _S,
-        "TimeBasedPartitioner: span of one directory",
+        "TimeBasedPartitioner: span of one directory, at most 366 days",
         "-1",
         "Partitioner",
         "LONG",

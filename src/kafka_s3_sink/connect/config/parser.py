@@ -7,7 +7,10 @@ defaults (keys.py lists them all).  The differences are deliberate and few:
   a feature that does not exist here (``rejected`` keys with a non-default value);
 * ``store.url`` may also be ``file:///path``: objects go to ``<path>/<bucket>/<key>``;
 * missing ``aws.*`` credentials (and ``s3.region``) come from the service's own settings,
-  the role the AWS default credential chain plays for Kafka Connect.
+  the role the AWS default credential chain plays for Kafka Connect, but only for the
+  service's own store: elsewhere a connector must bring its own;
+* what a config may ask for is bounded: the stores the operator allows (policy.py), no
+  internal topic, numbers within limits.py.
 
 Every section is read even after one fails, so that ``validate_connector_config`` reports
 all the errors at once, as Kafka Connect's validate endpoint does.
@@ -33,6 +36,7 @@ from ...pipeline.spec import ConnectorConfigError, ConnectorSpec, RotationSpec
 from ...pipeline.transforms import build_transforms
 from ...store.spec import StoreSpec
 from .consumer_overrides import consumer_overrides
+from .internal_topics import is_internal_topic
 from .keys import (
     CONFIG_KEYS,
     CONFIG_KEYS_BY_NAME,
@@ -40,6 +44,9 @@ from .keys import (
     lookup,
     markdown_config_table,
 )
+from .limits import check_limits, check_name_length
+from .policy import ConnectorPolicy, is_same_place
+from .secrets_in_config import secret_values
 
 __all__ = [
     "CONFIG_KEYS",
@@ -72,8 +79,11 @@ class ConnectorConfigErrors(ConnectorConfigError):
         self.errors = errors
 
 
+Defaults = StoreSpec | ConnectorPolicy | None
+
+
 def parse_connector_config(
-    name: str, config: Mapping[str, Any], defaults: StoreSpec | None = None
+    name: str, config: Mapping[str, Any], defaults: Defaults = None
 ) -> ConnectorSpec:
     """The spec of connector ``name``; ConnectorConfigErrors (a ConnectorConfigError) if invalid."""
     builder = _Builder(normalize_config(config), defaults)
@@ -84,7 +94,7 @@ def parse_connector_config(
 
 
 def config_errors(
-    config: Mapping[str, Any], defaults: StoreSpec | None = None
+    config: Mapping[str, Any], defaults: Defaults = None
 ) -> list[tuple[str, str]]:
     """Every (key, message) wrong with ``config`` (its name taken from its ``name`` key)."""
     try:
@@ -97,10 +107,12 @@ def config_errors(
 
 
 class _Builder:
-    def __init__(self, config: dict[str, str], defaults: StoreSpec | None) -> None:
+    def __init__(self, config: dict[str, str], defaults: Defaults) -> None:
         self.config = config
         self.params = Params(config)
-        self.defaults = defaults
+        # A bare StoreSpec (library use, tests): its defaults, no allow-list.
+        self.policy = defaults if isinstance(defaults, ConnectorPolicy) else None
+        self.defaults = defaults.store if isinstance(defaults, ConnectorPolicy) else defaults
         self.errors: list[tuple[str, str]] = []
 
     def run(self, section: Callable[[], T]) -> T | None:
@@ -131,6 +143,8 @@ class _Builder:
         policy = self.run(lambda: self._errors(topics[0] if topics else ()))
         overrides = self.run(lambda: consumer_overrides(self.config))
         self.run(self._remaining)
+        self.run(self._limits)
+        self.run(self._secrets)
         if (
             self.errors
             or connector_name is None
@@ -181,7 +195,36 @@ class _Builder:
             raise invalid("name", given, f"does not match the connector name {name!r}")
         if not name.strip() or any(ord(c) < 32 or ord(c) == 127 for c in name):
             raise invalid("name", name, "a connector name is non-empty, without control characters")
+        check_name_length(name)
         return name
+
+    def _reserved(self) -> frozenset[str]:
+        return self.policy.reserved_topics if self.policy else frozenset()
+
+    def _limits(self) -> None:
+        already = {key for key, _ in self.errors}
+        errors = [(k, m) for k, m in check_limits(self.config) if k not in already]
+        if errors:
+            raise ConnectorConfigErrors(errors)
+
+    def _secrets(self) -> None:
+        """Secret values are stored encrypted, which needs the worker's key."""
+        if self.policy is None or self.policy.secrets_allowed:
+            return
+        keys = [key for key, _ in secret_values(self.config)]
+        if keys:
+            raise ConnectorConfigErrors(
+                [
+                    (
+                        key,
+                        f"{key} holds a secret, and secrets are kept only encrypted: set "
+                        "CONFIG_ENCRYPTION_KEY_FILE on every worker (kafka-s3-sink keygen "
+                        "writes a key), or leave the key unset (the .env store is then "
+                        "written with the service's own credentials)",
+                    )
+                    for key in keys
+                ]
+            )
 
     def _topics(self) -> tuple[tuple[str, ...], str | None]:
         p = self.params
@@ -202,6 +245,13 @@ class _Builder:
                     f"{topic!r} is not a legal topic "
                     "name (letters, digits, '.', '_', '-'; at most 249)",
                 )
+            if is_internal_topic(topic, self._reserved()):
+                raise invalid(
+                    "topics",
+                    p.get_str("topics"),
+                    f"{topic!r} is an internal topic (Kafka's, or this service's config "
+                    "topic): it is never archived",
+                )
         duplicates = sorted({t for t in topics if topics.count(t) > 1})
         if duplicates:
             raise invalid(
@@ -217,12 +267,22 @@ class _Builder:
     def _store(self) -> StoreSpec:
         p, defaults = self.params, self.defaults
         bucket = p.get_str("s3.bucket.name")
-        if not bucket or "/" in bucket:
-            raise invalid("s3.bucket.name", bucket, "a bucket name, without '/'")
+        if (
+            not bucket
+            or bucket in (".", "..")
+            or "/" in bucket
+            or "\\" in bucket
+            or len(bucket) > 255
+            or not bucket.isprintable()
+        ):
+            raise invalid(
+                "s3.bucket.name", bucket, "a bucket name, not . or .., without '/' or '\\'"
+            )
         region = p.get_str("s3.region", defaults.region if defaults else CONFLUENT_DEFAULT_REGION)
         if not region:
             raise invalid("s3.region", region, "a region name such as us-east-1")
         endpoint, local_root = _store_location(p.get_optional("store.url"))
+        self._check_allowed(bucket, endpoint, local_root)
         access = p.get_optional("aws.access.key.id")
         secret = p.get_optional("aws.secret.access.key")
         if (access is None) != (secret is None):
@@ -233,13 +293,19 @@ class _Builder:
                 "aws.access.key.id and aws.secret.access.key, or neither "
                 "(then the service's keys are used)",
             )
+        same_place = defaults is not None and is_same_place(defaults, endpoint, local_root)
         if access is None or secret is None:
+            service_keys = defaults is not None and bool(defaults.access_key_id)
+            if service_keys and not same_place and local_root is None:
+                # The service's keys never leave for another endpoint (or AWS).
+                raise ConnectorConfigError(
+                    "aws.access.key.id",
+                    "aws.access.key.id is not set: the service's own keys are used only for "
+                    "its own store; give aws.access.key.id and aws.secret.access.key for "
+                    + ("AWS S3" if endpoint is None else _without_user(endpoint)),
+                )
             access = defaults.access_key_id if defaults else ""
             secret = defaults.secret_access_key if defaults else ""
-        same_place = defaults is not None and (defaults.endpoint_url, defaults.local_root) == (
-            endpoint,
-            local_root,
-        )
         return StoreSpec(
             bucket=bucket,
             region=region,
@@ -250,6 +316,30 @@ class _Builder:
             # A local folder is simply made; a bucket only where the service makes its own.
             create_bucket=local_root is not None or (same_place and defaults.create_bucket),
         )
+
+    def _check_allowed(self, bucket: str, endpoint: str | None, local_root: Path | None) -> None:
+        policy = self.policy
+        if policy is None:
+            return
+        if not policy.allows_place(endpoint, local_root):
+            where = (
+                f"file://{local_root}"
+                if local_root is not None
+                else (_without_user(endpoint) if endpoint else "AWS S3 (store.url unset)")
+            )
+            raise ConnectorConfigError(
+                "store.url",
+                f"Invalid value {where} for configuration store.url: this worker writes only "
+                f"to {policy.describe_places()} (the operator's CONNECTOR_STORES)",
+            )
+        if not policy.allows_bucket(bucket):
+            raise invalid(
+                "s3.bucket.name",
+                bucket,
+                "this worker writes only to the buckets "
+                f"{', '.join([policy.store.bucket, *(policy.buckets or ())])} "
+                "(the operator's CONNECTOR_BUCKETS)",
+            )
 
     def _layout(self) -> KeyLayout:
         p = self.params
@@ -314,6 +404,12 @@ class _Builder:
                 topic,
                 "the dead-letter topic may not be one of the topics the connector consumes",
             )
+        if topic is not None and is_internal_topic(topic, self._reserved()):
+            raise invalid(
+                "errors.deadletterqueue.topic.name",
+                topic,
+                "an internal topic (Kafka's, or this service's config topic) is never written",
+            )
         factor = p.get_int("errors.deadletterqueue.topic.replication.factor", 3, minimum=-1)
         if factor == 0:
             raise invalid(
@@ -353,10 +449,18 @@ def _store_location(url: str | None) -> tuple[str | None, Path | None]:
         return None, Path(parts.path)
     raise invalid(
         "store.url",
-        url,
+        _without_user(url),
         "expected an S3 endpoint (http(s)://host:port) or a local "
         "directory (file:///absolute/path)",
     )
+
+
+def _without_user(url: str) -> str:
+    """``url`` with any user:password@ part hidden: error messages are logged and shown."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="[hidden]@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def _check_key_part(key: str, value: str, what: str) -> None:

@@ -16,11 +16,9 @@ from ...pipeline.converters import CONVERTERS
 from ...pipeline.formats.catalog import BYTE_ARRAY_FORMAT, JSON_FORMAT
 from ...pipeline.params import invalid, is_secret_key
 from ...pipeline.partitioners import EXTRACTORS, PARTITIONERS
-from ...store.spec import StoreSpec
 from .keys import CONFIG_KEYS, CONFIG_KEYS_BY_NAME, ConfigKey, lookup
-from .parser import CONNECTOR_ALIASES, S3_SINK_CONNECTOR, config_errors
-
-HIDDEN = "[hidden]"  # what Kafka Connect shows for a PASSWORD value (Password.HIDDEN)
+from .parser import CONNECTOR_ALIASES, S3_SINK_CONNECTOR, Defaults, config_errors
+from .secrets_in_config import HIDDEN, mask_config, mask_url
 
 _RECOMMENDED: dict[str, list[str]] = {
     "connector.class": ["io.confluent.connect.s3.S3SinkConnector"],
@@ -89,6 +87,8 @@ def _value(
         value: str | None = str(raw).lower() if isinstance(raw, bool) else str(raw)
         if is_secret_key(key) or (entry is not None and entry.type == "PASSWORD"):
             value = HIDDEN
+        elif value is not None:
+            value = mask_url(value) if key == "store.url" else value
     else:
         value = None if entry is None or entry.is_prefix or entry.required else entry.default
     return {
@@ -101,12 +101,13 @@ def _value(
 
 
 def mask_secrets(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with every secret value (passwords, secret keys, JAAS logins) hidden."""
-    return {key: HIDDEN if is_secret_key(key) else value for key, value in config.items()}
+    """``config`` with every secret value (passwords, secret keys, JAAS logins, the password
+    of a store.url) hidden."""
+    return mask_config(config)
 
 
 def validate_connector_config(
-    plugin_class: str, config: Mapping[str, Any], defaults: StoreSpec | None = None
+    plugin_class: str, config: Mapping[str, Any], defaults: Defaults = None
 ) -> dict[str, Any]:
     """The body of ``PUT /connector-plugins/{class}/config/validate``, as Kafka Connect has it."""
     if plugin_class not in CONNECTOR_ALIASES:

@@ -23,7 +23,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..config.secrets_in_config import scrub
 from ..registry import ConnectorRegistry, NotFound
+from .guards import AccessGuard, AccessPolicy
 from .loggers import InvalidLevel, LoggerLevels, UnknownLogger
 from .openapi import openapi_document
 from .support import (
@@ -44,6 +46,9 @@ from .support import (
     with_name,
 )
 
+# The Kafka Connect release whose REST API this one matches (GET / "version").
+KAFKA_CONNECT_VERSION = "4.1.1"
+SERVICE_VERSION_HEADER = "X-Kafka-S3-Sink-Version"
 # What Kafka Connect puts in every task config of the Confluent S3 sink.
 S3_SINK_TASK_CLASS = "io.confluent.connect.s3.S3SinkTask"
 
@@ -57,9 +62,11 @@ def create_app(
     *,
     commit: str = "unknown",
     kafka_cluster_id: Callable[[], str | None] | None = None,
+    access: AccessPolicy | None = None,
 ) -> Starlette:
     """The ASGI app. ``validate(connector_class, config)`` answers the validate endpoint;
-    ``mask`` hides secrets; ``kafka_cluster_id`` is asked on each ``GET /`` (None: unknown)."""
+    ``mask`` hides secrets; ``kafka_cluster_id`` is asked on each ``GET /`` (None: unknown);
+    ``access`` says who may call (default: anyone on any Host name, same-site, JSON bodies)."""
     api = _Api(registry, validate, plugins, mask, version, commit, kafka_cluster_id)
     document = openapi_document(version)
 
@@ -99,7 +106,10 @@ def create_app(
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(IgnoreTrailingSlash)],
+        middleware=[
+            Middleware(AccessGuard, policy=access or AccessPolicy(allowed_hosts=None)),
+            Middleware(IgnoreTrailingSlash),
+        ],
         exception_handlers=ERROR_HANDLERS,
     )
 
@@ -152,14 +162,21 @@ class _Api:
         status = self.registry.status(name)
         connector: Json = {"state": status.state.value, "worker_id": status.worker_id}
         if status.trace:
-            connector["trace"] = status.trace
+            connector["trace"] = self._scrub(name, status.trace)
         tasks = []
         for task in status.tasks:
             entry: Json = {"id": task.id, "state": task.state.value, "worker_id": task.worker_id}
             if task.trace:
-                entry["trace"] = task.trace
+                entry["trace"] = self._scrub(name, task.trace)
             tasks.append(entry)
         return {"name": status.name, "connector": connector, "tasks": tasks, "type": status.type}
+
+    def _scrub(self, name: str, trace: str) -> str:
+        """A trace quotes what failed, which may be a URL with its password, or a key."""
+        try:
+            return scrub(trace, self.registry.get_config(name))
+        except NotFound:
+            return trace
 
     def _keep_masked_secrets(self, name: str, config: Config) -> Config:
         """A config read back from GET (secrets masked) and PUT again keeps the real secrets:
@@ -178,8 +195,15 @@ class _Api:
 
     async def root(self, _: Request) -> Response:
         cluster_id = self.kafka_cluster_id() if self.kafka_cluster_id else None
+        # "version" is the Kafka Connect release whose REST API this implements: tools
+        # such as kcctl gate features on it.  This service's own version is in a header.
         return JSONResponse(
-            {"version": self.version, "commit": self.commit, "kafka_cluster_id": cluster_id}
+            {
+                "version": KAFKA_CONNECT_VERSION,
+                "commit": self.commit,
+                "kafka_cluster_id": cluster_id,
+            },
+            headers={SERVICE_VERSION_HEADER: f"kafka-s3-sink/{self.version}"},
         )
 
     async def list_connectors(self, request: Request) -> Response:
@@ -212,11 +236,9 @@ class _Api:
         initial_state = body.get("initial_state", "RUNNING")
         if initial_state not in ("RUNNING", "PAUSED", "STOPPED"):
             raise ApiError(400, "initial_state must be RUNNING, PAUSED or STOPPED")
-        await self.registry.create(name, config)
-        if initial_state == "PAUSED":
-            await self.registry.pause(name)
-        elif initial_state == "STOPPED":
-            await self.registry.stop(name)
+        # Stored with its state (KIP-980): a STOPPED connector never runs a task before its
+        # offsets are set, which is the point of creating it stopped.
+        await self.registry.create(name, config, initial_state)
         return JSONResponse(self._info(name), status_code=201)
 
     async def info(self, request: Request) -> Response:

@@ -213,8 +213,17 @@ _REASONS = {
     400: "Bad request: malformed JSON, a wrong shape, or an invalid connector config",
     404: "No such connector or task",
     409: "A connector of that name exists already, or the worker is busy",
+    401: "Credentials are required (REST_BASIC_AUTH_FILE, REST_BEARER_TOKEN_FILE) and were "
+    "missing or wrong",
+    403: "A cross-site request: its Origin is not the API's own",
+    408: "The request body did not arrive in time",
     413: "The request body is larger than 1 MiB",
+    415: "A request body that is not JSON (Content-Type must be application/json)",
+    421: "The Host header names neither this machine nor REST_ALLOWED_HOSTS",
 }
+# Any request may be refused before it reaches its endpoint (connect/rest/guards.py).
+_GUARD_ANSWERS: dict[int, str | None] = {401: None, 403: None, 421: None}
+_BODY_ANSWERS: dict[int, str | None] = {408: None, 413: None, 415: None}
 
 def _path_param(name: str, description: str, schema: JSONSchema, example: Any) -> JSONSchema:
     return {
@@ -275,7 +284,8 @@ def _op(
     if body is not None:
         media = {"schema": _ref(body), "example": BODY_EXAMPLES[body]}
         operation["requestBody"] = {"required": True, "content": {"application/json": media}}
-        responses = {**responses, 413: None}
+    # A body-less POST/PUT/DELETE may still carry one, and is held to the same rules.
+    responses = {**responses, **_GUARD_ANSWERS, **_BODY_ANSWERS}
     for status, schema in responses.items():
         if status >= 400:
             schema = "Error"
@@ -428,5 +438,12 @@ def openapi_document(version: str) -> JSONSchema:
             ),
         },
         "paths": _paths(),
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            # Required only when the service is configured with credentials (README).
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
     }

@@ -57,13 +57,35 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-async def serve(app: ASGIApp, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+# Connections (and requests) served at once: past it uvicorn answers 503 at once, so that
+# clients holding connections open cannot pile up threads or memory.
+MAX_CONCURRENCY = 64
+# An idle keep-alive connection is closed after this long.
+KEEP_ALIVE_S = 5
+# Request line plus headers: Kafka Connect clients send well under 8 KiB.
+MAX_HEADER_BYTES = 16 * 1024
+
+
+async def serve(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    ready: asyncio.Event | None = None,
+    tls: tuple[str, str] | None = None,
+) -> None:
     """Serve ``app`` on host:port until cancelled, then shut down gracefully (in-flight
     requests get up to 5 s). A port in use raises OSError here instead of uvicorn's
-    sys.exit(1); ``ready`` is set once the port accepts connections."""
+    sys.exit(1); ``ready`` is set once the port accepts connections. ``tls``: (certificate
+    file, key file) to serve HTTPS; a file that cannot be read raises OSError/SSLError."""
     sock = listen_socket(host, port)
+    certfile, keyfile = tls or (None, None)
     config = uvicorn.Config(
         app,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        limit_concurrency=MAX_CONCURRENCY,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_config=None,  # keep the service's logging setup
         log_level="warning",
         access_log=False,

@@ -5,6 +5,8 @@ For a site that cannot create the compacted config topic (ACLs), or runs one ser
 connector's name to its config, target state and origin; every change rewrites it whole
 (temporary file, fsync, rename, directory fsync), so a crash leaves the old or the new file,
 never a torn one.  One service per file: nothing follows changes made by another process.
+The file is readable by its owner only (0600) and holds secret values encrypted, as the
+config topic does (secret_box.py).
 
 A file that is not ours stops start-up with ConfigStoreError naming it (nothing would be
 safe to overwrite).  One entry that cannot be read becomes a FAILED connector, as a bad
@@ -20,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .config_topic import ChangeHandler, ConfigStoreError, StoredConnector, decode_entry
+from .secret_box import SecretBox, seal
+
+PRIVATE = 0o600  # connector configs may name buckets, users and (encrypted) secrets
 
 
 class ConfigFile:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, box: SecretBox | None = None) -> None:
         self.path = path
+        self.box = box
         self._state: dict[str, StoredConnector] = {}
         self._unreadable: dict[str, Any] = {}  # name -> its entry, kept as found
         self._lock = threading.Lock()
@@ -37,6 +43,7 @@ class ConfigFile:
         if not self.path.exists():
             return {}
         try:
+            os.chmod(self.path, PRIVATE)  # a file of an older version may be world-readable
             entries = json.loads(self.path.read_text(encoding="utf-8"))["connectors"]
             if not isinstance(entries, dict):
                 raise TypeError('"connectors" is not an object')
@@ -50,7 +57,9 @@ class ConfigFile:
                 f"kafka-s3-sink ({error!r}): move it away or fix it"
             ) from None
         where = f"CONFIG_STORAGE_FILE {self.path}"
-        state = {name: decode_entry(name, entry, where) for name, entry in entries.items()}
+        state = {
+            name: decode_entry(name, entry, where, self.box) for name, entry in entries.items()
+        }
         with self._lock:
             self._state = {n: s for n, s in state.items() if s.error is None}
             self._unreadable = {n: entries[n] for n, s in state.items() if s.error is not None}
@@ -68,7 +77,11 @@ class ConfigFile:
             else:
                 self._state[name] = stored
             entries = {
-                n: {"config": s.config, "target_state": s.target_state, "origin": s.origin}
+                n: {
+                    "config": seal(self.box, s.config),
+                    "target_state": s.target_state,
+                    "origin": s.origin,
+                }
                 for n, s in self._state.items()
             }
             document = {"connectors": dict(sorted({**entries, **self._unreadable}.items()))}
@@ -76,7 +89,9 @@ class ConfigFile:
 
     def _replace(self, body: bytes) -> None:
         temporary = self.path.with_name(f".{self.path.name}.tmp")
-        with temporary.open("wb") as out:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+        os.fchmod(descriptor, PRIVATE)  # a temporary file left by a crash may have had others
+        with os.fdopen(descriptor, "wb") as out:
             out.write(body)
             out.flush()
             os.fsync(out.fileno())

@@ -30,6 +30,8 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from .secret_box import SecretBox, SecretError, open_sealed, seal
+
 log = logging.getLogger(__name__)
 
 
@@ -65,9 +67,10 @@ class ConfigStore(Protocol):
 
 
 class ConfigTopic:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, box: SecretBox | None = None) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
+        self.box = box  # encrypts the secret values of configs (secret_box.py)
         self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0})
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
@@ -161,7 +164,7 @@ class ConfigTopic:
             data = json.loads(value)
         except ValueError as error:  # UnicodeDecodeError included
             return name, unreadable(name, where, f"is not valid JSON ({error})")
-        return name, decode_entry(name, data, where)
+        return name, decode_entry(name, data, where, self.box)
 
     def write(self, name: str, stored: StoredConnector | None) -> None:
         """Store durably (acks=all) before returning; None deletes the connector."""
@@ -170,7 +173,7 @@ class ConfigTopic:
             if stored is None
             else json.dumps(
                 {
-                    "config": stored.config,
+                    "config": seal(self.box, stored.config),
                     "target_state": stored.target_state,
                     "origin": stored.origin,
                 }
@@ -206,9 +209,12 @@ class ConfigTopic:
         return consumer
 
 
-def decode_entry(name: str, data: object, where: str) -> StoredConnector:
+def decode_entry(
+    name: str, data: object, where: str, box: SecretBox | None = None
+) -> StoredConnector:
     """``{"config": {...}, "target_state": ..., "origin": ...}`` as written by write(), or
-    the same file entry; anything else is an unreadable StoredConnector saying what is wrong."""
+    the same file entry; anything else is an unreadable StoredConnector saying what is wrong.
+    Secret values are decrypted with ``box``."""
     if not isinstance(data, dict):
         return unreadable(name, where, f"is not a JSON object but {type(data).__name__}")
     config = data.get("config")
@@ -217,6 +223,11 @@ def decode_entry(name: str, data: object, where: str) -> StoredConnector:
     if not isinstance(config, dict):
         return unreadable(name, where, 'has no "config" object')
     config = {str(key): value for key, value in config.items()}
+    try:
+        config = open_sealed(box, config)
+    except SecretError as error:
+        # Shown without the sealed values: they are no use to anyone without the key.
+        return unreadable(name, where, f"cannot be decrypted: {error}")
     if target not in TARGET_STATES:
         reason = f"has target_state {target!r}, not one of {', '.join(TARGET_STATES)}"
         return unreadable(name, where, reason, config)
