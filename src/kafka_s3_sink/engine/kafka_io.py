@@ -14,11 +14,18 @@ class BrokerError(RuntimeError):
     """The broker cannot be used as configured; the message says what to do."""
 
 
+def client_config(bootstrap: str) -> dict[str, Any]:
+    """How every Kafka client of the service connects: the brokers, and whatever connection
+    and security settings the service is given.  Every Producer, Consumer and AdminClient
+    of the service starts from this, so that none connects differently from the others."""
+    return {"bootstrap.servers": bootstrap}
+
+
 def consumer_config(
     bootstrap: str, group_id: str, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+        **client_config(bootstrap),
         "group.id": group_id,
         # Offsets are committed by us, only once the objects are stored.
         "enable.auto.commit": False,
@@ -52,7 +59,7 @@ def check_topic(bootstrap: str, topic: str | None, timeout_s: float = 15.0) -> t
     Returns the topic's partition count (0 when ``topic`` is None: reachability only) and
     the cluster id.
     """
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, "logger": _quiet})
+    admin = AdminClient({**client_config(bootstrap), "log_level": 0, "logger": _quiet})
     try:
         # All topics, not just ours: asking for one topic by name may auto-create it.
         metadata = admin.list_topics(timeout=timeout_s)

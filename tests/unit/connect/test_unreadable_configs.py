@@ -226,3 +226,30 @@ def test_a_follower_that_dies_is_logged_loudly(
     assert len(loud) == 1
     assert "no longer applied" in loud[0].getMessage()
     assert "the config topic was deleted" in loud[0].exc_text
+
+
+def test_the_follower_skips_records_this_worker_already_applied() -> None:
+    """Own writes are applied at once; met again later (with older ones), they are skipped,
+    so a quick stop-then-resume is not replayed as stop, resume once more."""
+    topic = ConfigTopic("127.0.0.1:1", "configs")
+    done = threading.Event()
+    stopped = json.dumps({"config": CONFIG, "target_state": "STOPPED"}).encode()
+    running = json.dumps({"config": CONFIG, "target_state": "RUNNING"}).encode()
+    topic._applied["a"] = 7  # what write() notes when the broker acknowledges offset 7
+    topic._consumer = FakeConsumer(  # type: ignore[assignment]
+        [
+            FakeMessage(6, b"a", stopped),  # older than what this worker applied
+            FakeMessage(7, b"a", running),  # applied already, by the worker itself
+            FakeMessage(8, b"a", stopped),  # newer: another worker's change
+        ],
+        done,
+    )
+    seen: list[str] = []
+    follower = threading.Thread(
+        target=topic.follow, args=(lambda name, s: seen.append(s.target_state),)
+    )
+    follower.start()
+    assert done.wait(10)
+    topic.close()
+    follower.join(10)
+    assert seen == ["STOPPED"]

@@ -30,6 +30,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from ...engine.kafka_io import client_config
 from .secret_box import SecretBox, SecretError, open_sealed, seal
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,16 @@ class ConfigTopic:
         self.bootstrap = bootstrap
         self.topic = topic
         self.box = box  # encrypts the secret values of configs (secret_box.py)
-        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0})
+        self._producer = Producer({**client_config(bootstrap), "acks": "all", "linger.ms": 0})
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
+        # Per connector, the offset of the newest record already applied here.  This
+        # worker applies its own writes at once; when the follower meets them (or older
+        # records) later, re-applying would replay old states over newer ones.
+        self._applied: dict[str, int] = {}
 
     def ensure_exists(self) -> None:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient(client_config(self.bootstrap))
         if self.topic in admin.list_topics(timeout=15).topics:
             return
         brokers = len(admin.list_topics(timeout=15).brokers)
@@ -142,6 +147,9 @@ class ConfigTopic:
             if decoded is None:
                 continue
             name, stored = decoded
+            if message.offset() <= self._applied.get(name, -1):
+                continue
+            self._applied[name] = message.offset()
             try:
                 on_change(name, stored)
             except Exception:
@@ -181,9 +189,11 @@ class ConfigTopic:
         )
         errors: list[str] = []
 
-        def delivered(error: object, _message: object) -> None:
+        def delivered(error: object, message: Message) -> None:
             if error is not None:
                 errors.append(str(error))
+            else:  # the caller applies it now: the follower must not apply it again
+                self._applied[name] = max(self._applied.get(name, -1), message.offset())
 
         self._producer.produce(self.topic, key=name.encode(), value=value, on_delivery=delivered)
         if self._producer.flush(30) or errors:
@@ -200,7 +210,7 @@ class ConfigTopic:
     def _open_consumer(self) -> Consumer:
         consumer = Consumer(
             {
-                "bootstrap.servers": self.bootstrap,
+                **client_config(self.bootstrap),
                 "group.id": "kafka-s3-sink-config-reader",  # never commits: assign() only
                 "enable.auto.commit": False,
             }

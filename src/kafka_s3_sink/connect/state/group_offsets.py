@@ -14,6 +14,7 @@ from __future__ import annotations
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from ...engine.kafka_io import client_config
 from ..registry import Conflict
 
 Partition = tuple[str, int]
@@ -31,7 +32,7 @@ class OffsetChangeError(ValueError):
 
 
 def committed(bootstrap: str, group: str) -> dict[Partition, int]:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     request = ConsumerGroupTopicPartitions(group)
     futures = admin.list_consumer_group_offsets([request], request_timeout=_TIMEOUT_S)
     result = futures[group].result()
@@ -42,7 +43,7 @@ def alter(
     bootstrap: str, group: str, offsets: dict[Partition, int | None], reset_to: str
 ) -> None:
     """Commit ``offsets`` for ``group``; None: the partition's ``reset_to`` end."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     ends = _ends(admin, [p for p, offset in offsets.items() if offset is None], reset_to)
     partitions = [
         TopicPartition(topic, partition, ends[(topic, partition)] if offset is None else offset)
@@ -57,7 +58,7 @@ def alter(
 
 def reset(bootstrap: str, group: str) -> None:
     """Delete ``group``: the connector starts again as a new group (nothing if none exists)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(client_config(bootstrap))
     try:
         admin.delete_consumer_groups([group], request_timeout=_TIMEOUT_S)[group].result()
     except KafkaException as error:
