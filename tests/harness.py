@@ -268,13 +268,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 
 def wait_for_api(env_file: Path, service: Service | None = None) -> None:
-    """Wait until the service's REST API answers (failing at once if the service exited)."""
+    """Wait until the service's REST API serves connectors, start-up done (failing at once if
+    the service exited).  Until then every endpoint but / and /health answers 503."""
 
     def answering() -> bool:
         if service is not None and not service.running:
             raise AssertionError(f"the service exited:\n{service.log()}")
         try:
-            return rest(env_file, "GET", "/")[0] == 200
+            return rest(env_file, "GET", "/connectors")[0] == 200
         except OSError:
             return False
 

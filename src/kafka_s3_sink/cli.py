@@ -12,7 +12,8 @@ from confluent_kafka import KafkaException
 
 from . import __version__
 from .connect.state.config_topic import ConfigStoreError
-from .engine.kafka_io import BrokerError
+from .engine.kafka_io import BrokerError, StartupTimeout
+from .logformat import setup_logging
 from .settings.dotenv import DotEnvError
 from .settings.variables import ConfigError, load_settings
 from .store import StoreError
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for the broker, the .env and the archive",
     )
     demo.add_argument("--messages", type=int, default=20)
+    health = commands.add_parser(
+        "health", help="exit 0 if the running service's GET /health answers 200 (HEALTHCHECK)"
+    )
+    health.add_argument("--env-file", type=Path, help="settings file (default: ./.env)")
     keygen = commands.add_parser(
         "keygen", help="write a new CONFIG_ENCRYPTION_KEY_FILE (readable by its owner only)"
     )
@@ -49,10 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "keygen":
         return _keygen(args.path)
+    if args.command == "health":
+        return _health(args.env_file)
     if args.command == "demo":
         from .demo import run_demo
 
-        _setup_logging("INFO")
+        setup_logging("INFO")
         return run_demo(args.dir, args.messages)
     return _run(args.env_file)
 
@@ -63,12 +70,14 @@ def _run(env_file: Path | None) -> int:
     except (ConfigError, DotEnvError) as error:
         print(f"kafka-s3-sink: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    _setup_logging(settings["LOG_LEVEL"])
+    setup_logging(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
+    for warning in settings.warnings:
+        log.warning("%s", warning)
     from .service import run_service
 
     try:
         asyncio.run(run_service(settings))
-    except (StoreError, BrokerError, ConfigStoreError) as error:
+    except (StoreError, BrokerError, ConfigStoreError, StartupTimeout) as error:
         log.error("cannot start: %s", error)
         return EXIT_FAILED
     except ConfigError as error:  # e.g. a credentials file that cannot be read
@@ -83,6 +92,18 @@ def _run(env_file: Path | None) -> int:
     return 0
 
 
+def _health(env_file: Path | None) -> int:
+    from .healthcheck import check_health
+
+    try:
+        healthy, line = check_health(load_settings(env_file))
+    except (ConfigError, DotEnvError) as error:
+        print(f"kafka-s3-sink: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(line)
+    return 0 if healthy else EXIT_FAILED
+
+
 def _keygen(path: Path) -> int:
     from .connect.state.secret_box import write_key
 
@@ -93,14 +114,6 @@ def _keygen(path: Path) -> int:
         return EXIT_FAILED
     print(f"wrote {path}: set CONFIG_ENCRYPTION_KEY_FILE={path.resolve()} on every worker")
     return 0
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
 
 
 if __name__ == "__main__":

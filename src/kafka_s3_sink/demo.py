@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,18 +18,32 @@ import sys
 import time
 from pathlib import Path
 
-from .devtools.kafka_broker import LocalKafkaBroker, fetch_kafka
+from .devtools.kafka_broker import DEFAULT_VERSION, LocalKafkaBroker, cache_root, fetch_kafka
 
 TOPIC = "sinetstream.sensor"
 BUCKET = "mybucket"
 
 
+# Written into the demo folder: a later run may then clear what an earlier one left.
+MARKER = ".kafka-s3-sink-demo"
+
+
 def run_demo(workdir: Path, messages: int) -> int:
     workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    problem = _missing_prerequisite() or _unusable_folder(workdir)
+    if problem:
+        print(f"kafka-s3-sink demo: {problem}", file=sys.stderr)
+        return 1
+    _start_afresh(workdir)
     print(f"demo folder: {workdir}")
-    print("fetching Apache Kafka from Maven Central (only the first time)...")
-    fetch_kafka()
+    if not _kafka_cached():
+        print("fetching Apache Kafka from Maven Central with mvn (first run only, ~1 min)...")
+    try:
+        fetch_kafka()
+    except RuntimeError as error:
+        first_line = str(error).strip().splitlines()[0]
+        print(f"kafka-s3-sink demo: cannot fetch Kafka: {first_line}", file=sys.stderr)
+        return 1
     with LocalKafkaBroker(workdir / "broker") as broker:
         print(f"Kafka broker ready at {broker.bootstrap}")
         broker.create_topic(TOPIC, partitions=3)
@@ -36,6 +51,50 @@ def run_demo(workdir: Path, messages: int) -> int:
         print(f"wrote {env_file}:\n{env_file.read_text()}")
         _send_samples(broker.bootstrap, messages)
         return _archive(workdir, env_file, expected=2 * messages + 2)
+
+
+def _missing_prerequisite() -> str | None:
+    """The demo's broker is Apache Kafka: a JVM, and Maven to fetch its jars once."""
+    if shutil.which("java") is None:
+        return (
+            "java is needed to run the demo's Kafka broker and was not found on PATH: "
+            "install a Java 17+ runtime (e.g. apt-get install default-jre-headless)"
+        )
+    if not _kafka_cached() and shutil.which("mvn") is None:
+        return (
+            "mvn (Maven) is needed once to download Kafka and was not found on PATH: "
+            "install it (e.g. apt-get install maven)"
+        )
+    return None
+
+
+def _kafka_cached() -> bool:
+    home = cache_root() / f"kafka-{DEFAULT_VERSION}"
+    return (home / "log4j2.properties").is_file() and (home / "libs").is_dir()
+
+
+def _unusable_folder(workdir: Path) -> str | None:
+    if workdir.exists() and any(workdir.iterdir()) and not (workdir / MARKER).exists():
+        return (
+            f"{workdir} is not empty and is not a demo folder: choose another --dir "
+            "(the demo clears its folder at each run)"
+        )
+    return None
+
+
+def _start_afresh(workdir: Path) -> None:
+    """Each run starts from an empty broker and archive, so that running the demo again
+    in the same folder shows the same thing (no topic left over, no old objects)."""
+    leftovers = [workdir / name for name in ("broker", "data", ".env") if (workdir / name).exists()]
+    if leftovers:
+        print(f"clearing the previous demo run in {workdir}")
+    for path in leftovers:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by `kafka-s3-sink demo`; cleared at each run\n")
 
 
 def _write_env(workdir: Path, bootstrap: str) -> Path:

@@ -11,11 +11,12 @@ import socket
 from pathlib import Path
 
 from .connect.config.policy import ConnectorPolicy
+from .connect.config.providers import ConfigProviders
 from .connect.rest.credentials import Credentials, CredentialsError, read_token, read_users
 from .connect.rest.guards import AccessPolicy
 from .connect.state.secret_box import SecretBox, SecretError
 from .settings.reference_connectors import store_spec
-from .settings.variables import ConfigError, Settings, is_loopback
+from .settings.variables import OPTIONS_BY_KEY, ConfigError, Settings, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -85,4 +86,9 @@ def connector_policy(settings: Settings, box: SecretBox | None) -> ConnectorPoli
         buckets=None if "*" in buckets else buckets,
         reserved_topics=frozenset({settings["CONFIG_STORAGE_TOPIC"]}),
         secrets_allowed=box is not None,
+        providers=ConfigProviders(
+            enabled=frozenset(settings["CONFIG_PROVIDERS"] or ()),
+            allowed_paths=tuple(Path(p) for p in settings["CONFIG_PROVIDERS_ALLOWED_PATHS"] or ()),
+            reserved_env=frozenset(OPTIONS_BY_KEY) | {"AWS_SECRET_ACCESS_KEY"},
+        ),
     )

@@ -17,29 +17,41 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from starlette.types import ASGIApp
 
 from . import __version__
 from .connect.config.internal_topics import topic_blacklist
 from .connect.config.parser import parse_connector_config
+from .connect.config.policy import ConnectorPolicy
 from .connect.config.validation import mask_secrets, validate_connector_config
 from .connect.rest.app import create_app
+from .connect.rest.guards import AccessPolicy
+from .connect.rest.health import StartupGate
+from .connect.rest.metrics import WorkerCollector, metrics_renderer
 from .connect.rest.server import serve
 from .connect.state.config_file import ConfigFile
 from .connect.state.config_topic import ConfigStore, ConfigTopic, StoredConnector
 from .connect.state.secret_box import SecretBox
 from .connect.worker import Worker
-from .engine.kafka_io import check_topic, consumer_config
+from .engine.kafka_io import BrokerError, check_topic, consumer_config, probe_client
 from .engine.sink_task import SinkTask, TaskOptions
 from .pipeline.spec import ConnectorSpec
 from .security import connector_policy, rest_access, secret_box, tls_files
 from .settings.reference_connectors import reference_connector_configs, store_spec
 from .settings.variables import Settings
+from .startup import RETRY_INTERVAL_S, Readiness, StopRequested, wait_for
+from .store import ObjectStore, StoreError
+from .store.s3 import S3ObjectStore
 
 log = logging.getLogger(__name__)
 
 # The process exits at the latest this long after SHUTDOWN_TIMEOUT_S (commit, close).
 _EXIT_MARGIN_S = 10.0
+# One try to reach the broker; with the pause between tries, a waiting line every ~8 s.
+_PROBE_TIMEOUT_S = 3.0
 
 PLUGINS = [
     {"class": "io.confluent.connect.s3.S3SinkConnector", "type": "sink", "version": __version__}
@@ -71,9 +83,11 @@ def reference_specs(settings: Settings) -> list[ConnectorSpec]:
 
 
 async def run_service(settings: Settings) -> None:
-    """Check the broker and store, start the worker and its REST API; run until a signal.
+    """Start the REST API, wait for the broker, the topic and the store, start the worker;
+    run until a signal.
 
-    Raises StoreError / BrokerError at start-up, with what to fix.
+    Raises StoreError / BrokerError at start-up when waiting will not help (what to fix is
+    in the message), StartupTimeout when STARTUP_WAIT_S ran out.
     """
     # Handlers first: a SIGTERM during start-up then means "stop once started", not death.
     stop = asyncio.Event()
@@ -91,16 +105,14 @@ async def run_service(settings: Settings) -> None:
 async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     bootstrap = settings["BROKER_HOSTNAME"]
     register_defaults = settings["REGISTER_DEFAULTS"] == "true"
-    defaults = store_spec(settings)
     # Credentials, keys and certificates that cannot be read fail here, before anything starts.
     access = rest_access(settings)
     box = secret_box(settings)
     policy = connector_policy(settings, box)
     if register_defaults:
         reference_specs(settings)  # a bad .env fails here, before anything starts
-    partitions, cluster = await asyncio.to_thread(
-        check_topic, bootstrap, settings["KAFKA_TOPIC"] if register_defaults else None
-    )
+    readiness = Readiness()
+    cluster: dict[str, str] = {}  # "id": the Kafka cluster id, once the broker answered
     worker = Worker(
         worker_id=f"{socket.gethostname()}:{settings['REST_PORT']}",
         bootstrap=bootstrap,
@@ -113,55 +125,31 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
         options=task_options(settings),
         default_store=policy,
     )
-    if register_defaults:
-        store = await worker.stores.get(defaults)  # wrong bucket/credentials: fail here
-        log.info(
-            "archiving topic %s (%d partitions) from %s into %s",
-            settings["KAFKA_TOPIC"],
-            partitions,
-            bootstrap,
-            store.description,
-        )
     follower: asyncio.Future[None] | None = None
-    server: asyncio.Task[None] | None = None
-    reporter: asyncio.Task[None] | None = None
+    background: list[asyncio.Task[None]] = []
     try:
+        # The port first: /health answers "starting" (and why) while the rest waits.
+        mask = settings["REST_MASK_SECRETS"] == "true"
+        app = _rest_app(worker, policy, access, readiness, cluster, mask)
+        background.append(await _start_rest_api(app, settings, access))
+        store = await _wait_for_dependencies(settings, worker, readiness, stop, cluster)
         follower = await _load_connectors(worker, settings, register_defaults)
-        app = create_app(
-            worker,
-            lambda cls, config: validate_connector_config(cls, config, policy),
-            PLUGINS,
-            mask_secrets,
-            __version__,
-            kafka_cluster_id=lambda: cluster,
-            access=access,
+        readiness.ready()
+        log.info("started: GET /health answers 200")
+        background.append(
+            asyncio.create_task(_report_progress(worker, settings["PROGRESS_INTERVAL_S"], stop))
         )
-        ready = asyncio.Event()
-        server = asyncio.create_task(
-            serve(app, settings["REST_HOST"], settings["REST_PORT"], ready, tls_files(settings))
-        )
-        await asyncio.wait(
-            [server, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
-        )
-        if server.done():
-            server.result()  # the port is taken: raise, naming it
-        log.info(
-            "REST API on %s://%s:%d (%s)",
-            "https" if access.tls else "http",
-            settings["REST_HOST"],
-            settings["REST_PORT"],
-            "credentials required" if access.credentials.required else "no credentials",
-        )
-        reporter = asyncio.create_task(
-            _report_progress(worker, settings["PROGRESS_INTERVAL_S"], stop)
+        background.append(
+            asyncio.create_task(_watch_dependencies(bootstrap, store, readiness, stop, cluster))
         )
         await stop.wait()
+    except StopRequested:
+        log.info("stop requested while starting")
     finally:
-        for task in (server, reporter):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         worker.config_store.close()
         await worker.shutdown()
         if follower is not None:
@@ -170,6 +158,135 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
         worker.config_store.close_consumer()
     _log_progress(worker.sink_tasks())
     log.info("stopped")
+
+
+def _rest_app(
+    worker: Worker,
+    policy: ConnectorPolicy,
+    access: AccessPolicy,
+    readiness: Readiness,
+    cluster: dict[str, str],
+    mask_secrets_shown: bool = True,
+) -> ASGIApp:
+    collector = WorkerCollector(worker.options.stats, worker, worker.sink_tasks, readiness)
+    app = create_app(
+        worker,
+        lambda cls, config: validate_connector_config(cls, config, policy),
+        PLUGINS,
+        # REST_MASK_SECRETS=false: configs shown as stored, for exact round trips.
+        mask_secrets if mask_secrets_shown else dict,
+        __version__,
+        kafka_cluster_id=lambda: cluster.get("id"),
+        access=access,
+        health=readiness,
+        metrics=metrics_renderer(collector),
+    )
+    return StartupGate(app, lambda: readiness.starting)
+
+
+async def _start_rest_api(
+    app: ASGIApp, settings: Settings, access: AccessPolicy
+) -> asyncio.Task[None]:
+    ready = asyncio.Event()
+    server = asyncio.create_task(
+        serve(app, settings["REST_HOST"], settings["REST_PORT"], ready, tls_files(settings))
+    )
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait([server, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if server.done():
+        server.result()  # the port is taken: raise, naming it
+    log.info(
+        "REST API on %s://%s:%d (%s)",
+        "https" if access.tls else "http",
+        settings["REST_HOST"],
+        settings["REST_PORT"],
+        "credentials required" if access.credentials.required else "no credentials",
+    )
+    return server
+
+
+async def _wait_for_dependencies(
+    settings: Settings,
+    worker: Worker,
+    readiness: Readiness,
+    stop: asyncio.Event,
+    cluster: dict[str, str],
+) -> ObjectStore | None:
+    """Wait for the broker, the topic and the .env's object store (each logged while
+    awaited); returns that store (None without REGISTER_DEFAULTS)."""
+    bootstrap = settings["BROKER_HOSTNAME"]
+    wait_s = settings["STARTUP_WAIT_S"]
+    deadline = time.monotonic() + wait_s if wait_s else None
+
+    admin = probe_client(bootstrap)
+
+    def probe(topic: str | None) -> Callable[[], Awaitable[tuple[int, str]]]:
+        return lambda: asyncio.to_thread(check_topic, bootstrap, topic, _PROBE_TIMEOUT_S, admin)
+
+    what = f"the Kafka broker at {bootstrap}"
+    _, cluster["id"] = await wait_for(what, probe(None), readiness, stop, deadline)
+    if settings["REGISTER_DEFAULTS"] != "true":
+        return None
+    topic = settings["KAFKA_TOPIC"]
+    what = f"topic {topic} (create it, e.g. kafka-topics.sh --create --topic {topic})"
+    partitions, _ = await wait_for(what, probe(topic), readiness, stop, deadline)
+    defaults = store_spec(settings)
+    where = "the object store" + (f" at {defaults.endpoint_url}" if defaults.endpoint_url else "")
+    # Wrong bucket or credentials: raised at once; not reachable yet: waited for.
+    store = await wait_for(
+        where, lambda: worker.stores.get(defaults), readiness, stop, deadline
+    )
+    log.info(
+        "archiving topic %s (%d partitions) from %s into %s",
+        topic,
+        partitions,
+        bootstrap,
+        store.description,
+    )
+    return store
+
+
+async def _watch_dependencies(
+    bootstrap: str,
+    store: ObjectStore | None,
+    readiness: Readiness,
+    stop: asyncio.Event,
+    cluster: dict[str, str],
+) -> None:
+    """Every few seconds: can the broker (and the .env's S3 server) still be reached?
+    /health turns "unhealthy" while not, and a line says when that changes."""
+    s3 = store if isinstance(store, S3ObjectStore) else None  # a local folder: nothing to ask
+    admin = probe_client(bootstrap)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETRY_INTERVAL_S)
+            return
+        problem: str | None = None
+        try:
+            _, cluster["id"] = await asyncio.to_thread(
+                check_topic, bootstrap, None, _PROBE_TIMEOUT_S, admin
+            )
+        except BrokerError as error:
+            problem = str(error)
+        _note(readiness, "Kafka", f"the Kafka broker at {bootstrap}", problem)
+        if s3 is None:
+            continue
+        problem = None
+        try:
+            await s3.check()
+        except StoreError as error:
+            problem = str(error)
+        _note(readiness, "S3", f"the S3 server of {s3.description}", problem)
+
+
+def _note(readiness: Readiness, key: str, what: str, problem: str | None) -> None:
+    if not readiness.problem(key, problem):
+        return
+    if problem is None:
+        log.info("%s is reachable again: GET /health answers 200 again", what)
+    else:
+        log.warning("%s; GET /health answers 503 until it is back", problem)
 
 
 def config_store(settings: Settings, box: SecretBox | None = None) -> ConfigStore:
@@ -198,6 +315,17 @@ async def _load_connectors(
         for name, config in from_env.items():
             current = stored.get(name)
             if current is None or current.config != config or current.origin != "env":
+                if current is not None and current.config != config:
+                    changed = sorted(
+                        key
+                        for key in {*config, *current.config}
+                        if config.get(key) != current.config.get(key)
+                    )
+                    log.info(
+                        "connector %s: .env changed (%s): restarting it with the new config",
+                        name,
+                        ", ".join(changed),
+                    )
                 # A changed .env updates the connector but keeps its paused/stopped state.
                 await worker.put_config(name, config, origin="env")
     loop = asyncio.get_running_loop()

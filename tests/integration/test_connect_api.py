@@ -136,7 +136,8 @@ def test_registration_script_and_guide_checks_work_unchanged(
                     env_file, "-X", "GET", f"http://localhost:8083/connectors/{name}/tasks/0/status"
                 )
             )
-            assert set(status) == {"id", "state", "worker_id"}
+            # The guide's shape, and the plugin version Kafka Connect 4.1 adds.
+            assert set(status) == {"id", "state", "worker_id", "version"}
             assert status["id"] == 0 and status["state"] == "RUNNING"
         records = read_topic(kafka_broker.bootstrap, topic, len(payloads))
         expected = expected_objects(
@@ -436,8 +437,10 @@ def test_offsets_altered_and_reset_while_stopped_set_where_archiving_resumes(
         # Right after a stop the group may still hold the task's member for a moment (409).
         answer: list = []
         wait_until(
-            lambda: answer.append(rest(env_file, method, "/connectors/c/offsets", change_body))
-            or answer[-1][0] != 409,
+            lambda: (
+                answer.append(rest(env_file, method, "/connectors/c/offsets", change_body))
+                or answer[-1][0] != 409
+            ),
             30,
             "the consumer group to empty",
         )
@@ -448,14 +451,26 @@ def test_offsets_altered_and_reset_while_stopped_set_where_archiving_resumes(
         assert rest(env_file, "POST", "/connectors", body)[0] == 201
         wait_until(lambda: len(archived()) == 30, 60, "30 objects")
         wait_until(
-            lambda: rest(env_file, "GET", "/connectors/c/offsets")[1]["offsets"]
-            == [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
-                 "offset": {"kafka_offset": 30}}],
+            lambda: (
+                rest(env_file, "GET", "/connectors/c/offsets")[1]["offsets"]
+                == [
+                    {
+                        "partition": {"kafka_topic": topic, "kafka_partition": 0},
+                        "offset": {"kafka_offset": 30},
+                    }
+                ]
+            ),
             30,
             "offset 30 committed",
         )
-        to_25 = {"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
-                              "offset": {"kafka_offset": 25}}]}
+        to_25 = {
+            "offsets": [
+                {
+                    "partition": {"kafka_topic": topic, "kafka_partition": 0},
+                    "offset": {"kafka_offset": 25},
+                }
+            ]
+        }
         status, answer = rest(env_file, "PATCH", "/connectors/c/offsets", to_25)
         assert status == 400 and "STOPPED" in answer["message"]  # running: refused
 
@@ -500,8 +515,14 @@ def test_a_connector_created_stopped_archives_from_the_offsets_set_before_it_res
         status = rest(env_file, "GET", f"/connectors/{name}/status")[1]
         assert status["connector"]["state"] == "STOPPED" and status["tasks"] == []
         assert rest(env_file, "GET", f"/connectors/{name}/offsets")[1] == {"offsets": []}
-        to_15 = {"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
-                              "offset": {"kafka_offset": 15}}]}
+        to_15 = {
+            "offsets": [
+                {
+                    "partition": {"kafka_topic": topic, "kafka_partition": 0},
+                    "offset": {"kafka_offset": 15},
+                }
+            ]
+        }
         status, answer = rest(env_file, "PATCH", f"/connectors/{name}/offsets", to_15)
         assert status == 200, answer
         assert not root.exists() or local_objects(root, "batch") == {}
@@ -514,3 +535,52 @@ def test_a_connector_created_stopped_archives_from_the_offsets_set_before_it_res
             f"topics/{topic}/partition=0/{topic}+0+{offset:010d}.bin" for offset in range(15, 20)
         }
         assert service.stop() == 0, service.log()
+
+
+def test_secrets_by_reference_are_resolved_at_start_and_shown_as_stored(
+    tmp_path, kafka_broker, s3_endpoint, topic_factory
+):
+    """Config providers: the config holds ${file:...}; the task uses the secret it names."""
+    topic = topic_factory(partitions=1)
+    bucket = make_bucket(s3_endpoint)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "s3.properties").write_text("key=test\nsecret=s3cr3t-by-reference\n")
+    produce_sinetstream(kafka_broker.bootstrap, topic, [b"m0", b"m1"], timestamp=WRITER_TIME)
+    env_file = write_env(
+        tmp_path / ".env",
+        BROKER_HOSTNAME=kafka_broker.bootstrap,
+        KAFKA_TOPIC=topic,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_KEY="test",
+        S3_BUCKET_NAME=bucket,
+        S3_ENDPOINT_URL=s3_endpoint,
+        REGISTER_DEFAULTS="false",
+        CONFIG_PROVIDERS="file",
+        CONFIG_PROVIDERS_ALLOWED_PATHS=str(secrets),
+    )
+    name = unique_name("ref")
+    config = {
+        **registration_bodies(
+            {"S3_BUCKET_NAME": bucket, "KAFKA_TOPIC": topic, "S3_ENDPOINT_URL": s3_endpoint}
+        )[0]["config"],
+        "aws.access.key.id": f"${{file:{secrets}/s3.properties:key}}",
+        "aws.secret.access.key": f"${{file:{secrets}/s3.properties:secret}}",
+    }
+    with Service(env_file, tmp_path / "service.log") as service:
+        wait_for_api(env_file, service)
+        status, answer = rest(env_file, "POST", "/connectors", {"name": name, "config": config})
+        assert status == 201, answer
+        wait_until(lambda: len(s3_objects(s3_endpoint, bucket)) == 2, 60, "two objects")
+        shown = rest(env_file, "GET", f"/connectors/{name}/config")[1]
+        assert shown["aws.secret.access.key"] == config["aws.secret.access.key"]
+        broken = {**config, "aws.secret.access.key": f"${{file:{secrets}/s3.properties:nope}}"}
+        status, answer = rest(env_file, "PUT", f"/connectors/{name}/config", broken)
+        assert status == 400 and "aws.secret.access.key" in answer["message"], answer
+        clone = {**config, "aws.secret.access.key": "[hidden]"}
+        status, answer = rest(
+            env_file, "POST", "/connectors", {"name": name + "-2", "config": clone}
+        )
+        assert status == 400 and "send the real value" in answer["message"], answer
+        assert service.stop() == 0, service.log()
+    assert "s3cr3t-by-reference" not in service.log()

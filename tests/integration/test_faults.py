@@ -1,16 +1,14 @@
-"""Transient faults (S3 503s, an S3 outage, a broker restart) are retried: nothing is lost."""
+"""Transient S3 faults (503s, an outage) are retried: nothing is lost.
+
+The broker restart, SIGKILLs and the rest of the fault suite are in tests/faults/."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from faulty_proxy import FaultyProxy
 from harness import (
     Service,
     expected_objects,
-    local_env,
-    local_objects,
     payload_of,
     read_topic,
     s3_objects,
@@ -18,7 +16,7 @@ from harness import (
     wait_until,
     write_env,
 )
-from helpers import make_bucket, make_topic, produce_sinetstream
+from helpers import make_bucket, produce_sinetstream
 
 pytestmark = pytest.mark.integration
 
@@ -55,32 +53,3 @@ def test_s3_errors_and_an_outage_are_retried(tmp_path, kafka_broker, s3_endpoint
             assert service.stop() == 0, service.log()
         assert proxy.failed_puts > 50
     assert s3_objects(s3_endpoint, bucket) == expected
-
-
-def test_broker_restart_mid_stream_loses_nothing(tmp_path, kafka_broker_private):
-    broker = kafka_broker_private
-    topic = make_topic(broker, partitions=3)
-    first = [f"before {i}".encode() for i in range(2000)]
-    second = [f"after {i}".encode() for i in range(2000)]
-    produce_sinetstream(broker.bootstrap, topic, first, timestamp=WRITER_TIME)
-    env_file = local_env(tmp_path, broker.bootstrap, topic, bucket="b")
-    data = tmp_path / "data"
-    with Service(env_file, tmp_path / "service.log") as service:
-        wait_until(
-            lambda: (data / "b").exists() and len(local_objects(data, "b")) > 500,
-            60,
-            "archiving under way",
-        )
-        broker.restart()
-        produce_sinetstream(broker.bootstrap, topic, second, timestamp=WRITER_TIME)
-        records = read_topic(broker.bootstrap, topic, len(first) + len(second))
-        expected = expected_objects(topic, records, payload_of, tstamp_of)
-        wait_until(
-            lambda: len(local_objects(data, "b")) >= len(expected),
-            120,
-            "every object after the restart",
-        )
-        time.sleep(1)
-        assert service.running, service.log()
-        assert service.stop() == 0, service.log()
-    assert local_objects(data, "b") == expected

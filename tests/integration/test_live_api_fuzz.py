@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from harness import Service, env_value, wait_until, write_env
+from harness import Service, env_value, wait_for_api, write_env
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
@@ -31,15 +31,7 @@ def live_api(kafka_broker, tmp_path_factory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{env_value(env_file, 'REST_PORT')}"
     with Service(env_file, tmp_path / "service.log") as service:
-
-        def answering() -> bool:
-            assert service.running, service.log()
-            try:
-                return schemathesis.openapi.from_url(f"{url}/openapi.json") is not None
-            except Exception:
-                return False
-
-        wait_until(answering, 60, "the REST API")
+        wait_for_api(env_file, service)  # start-up done: no 503 "still starting up"
         yield url
         assert service.running, service.log()  # no request brought it down
         assert service.stop() == 0, service.log()

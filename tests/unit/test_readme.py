@@ -27,3 +27,19 @@ def test_architecture_doc_names_only_modules_that_exist() -> None:
     missing = sorted(n for n in named if not any(f.endswith("/" + n) or f == n for f in files))
     assert len(named) > 30
     assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
+
+
+def test_guarantees_point_at_tests_that_exist() -> None:
+    """docs/guarantees.md backs each promise with a test: every one it names exists."""
+    root = README.parent
+    doc = (root / "docs" / "guarantees.md").read_text()
+    missing = []
+    module = ""
+    for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", doc):
+        module = path or module  # "`::name`" continues the module named just before
+        if not module:
+            continue
+        source = root / module
+        if not source.exists() or (name and f"def {name}(" not in source.read_text()):
+            missing.append(f"{module}::{name}" if name else module)
+    assert not missing, f"docs/guarantees.md names tests that do not exist: {missing}"

@@ -54,7 +54,8 @@ class ConnectorRegistry(Protocol):
     def names(self) -> list[str]: ...
     def get_config(self, name: str) -> dict[str, str]: ...  # NotFound
     def status(self, name: str) -> ConnectorStatus: ...  # NotFound
-    def topics(self, name: str) -> list[str]: ...  # NotFound
+    def topics(self, name: str) -> list[str]: ...  # active topics; [] for an unknown name
+    def reset_topics(self, name: str) -> None: ...
     def offsets(self, name: str) -> dict[tuple[str, int], int]: ...  # committed, NotFound
     # Both: NotFound, NotStopped, Conflict (group busy), group_offsets.OffsetChangeError.
     async def alter_offsets(

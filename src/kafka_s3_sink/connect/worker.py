@@ -94,6 +94,7 @@ class Worker:
         self.stores = StorePool()
         self._connectors: dict[str, _Connector] = {}
         self._unreadable: dict[str, _Unreadable] = {}
+        self._active_topics: dict[str, set[str]] = {}  # connector -> topics read from
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()  # one change at a time from this worker's API
         # Our own changes and those followed from the config topic arrive concurrently.
@@ -142,9 +143,12 @@ class Worker:
         return ConnectorStatus(name, ConnectorState.RUNNING, self.worker_id, tasks)
 
     def topics(self, name: str) -> list[str]:
-        connector = self._get(name)
-        seen = {key[0] for task in connector.tasks if task.sink for key in task.sink.assigned()}
-        return sorted(seen or set(connector.spec.topics))
+        """Topics read from since the connector was made or reset (KIP-558's active topics;
+        kept here, so a restart of this service starts them afresh)."""
+        return sorted(self._active_topics.get(name, ()))
+
+    def reset_topics(self, name: str) -> None:
+        self._active_topics.get(name, set()).clear()
 
     def offsets(self, name: str) -> dict[tuple[str, int], int]:
         connector = self._get(name)
@@ -257,6 +261,7 @@ class Worker:
             if current is not None:
                 await self._stop_tasks(current.tasks)
                 self._connectors.pop(name, None)
+            self._active_topics.pop(name, None)  # deleted: its topics are forgotten too
             if current is not None or forgotten is not None:
                 log.info("connector %s deleted", name)
             return
@@ -301,7 +306,14 @@ class Worker:
             store = await self.stores.get(spec.store)
         except Exception as error:  # e.g. a bucket that does not exist: FAILED, with why
             return _Task(None, _done(), trace=_trace(error))
-        sink = SinkTask(spec, self.consumer_config(spec), store, self.options, task_id)
+        sink = SinkTask(
+            spec,
+            self.consumer_config(spec),
+            store,
+            self.options,
+            task_id,
+            active_topics=self._active_topics.setdefault(spec.name, set()),
+        )
         task = _Task(sink, asyncio.create_task(sink.run(self._stop)))
         task.run.add_done_callback(lambda run, t=task: _record_failure(t, run))
         return task

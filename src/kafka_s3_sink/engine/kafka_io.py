@@ -14,6 +14,27 @@ class BrokerError(RuntimeError):
     """The broker cannot be used as configured; the message says what to do."""
 
 
+class BrokerUnreachable(BrokerError):
+    """No broker answered (yet): worth waiting for, as Kafka Connect does at start-up."""
+
+
+class TopicMissing(BrokerError):
+    """The broker answers but the topic does not exist (yet): worth waiting for too."""
+
+
+class StartupTimeout(RuntimeError):
+    """A dependency was still missing when STARTUP_WAIT_S ran out."""
+
+# Errors of a broker that answers and refuses us: waiting will not change them.
+_REFUSALS = {
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError._SSL,
+    KafkaError._AUTHENTICATION,
+}
+
+
 def client_config(bootstrap: str) -> dict[str, Any]:
     """How every Kafka client of the service connects: the brokers, and whatever connection
     and security settings the service is given.  Every Producer, Consumer and AdminClient
@@ -53,26 +74,46 @@ def consumer_config(
     return config
 
 
-def check_topic(bootstrap: str, topic: str | None, timeout_s: float = 15.0) -> tuple[int, str]:
+def probe_client(bootstrap: str) -> AdminClient:
+    """One AdminClient for repeated reachability checks (start-up waits, /health).
+
+    Made once and kept: a client with a Python log callback that is destroyed while the
+    broker is away can deadlock the process (librdkafka's threads wait for the GIL to log
+    while the destroying thread holds it and waits for them).  So no callback here: level 0
+    keeps librdkafka's connection-refused chatter off stderr by itself."""
+    return AdminClient({**client_config(bootstrap), "log_level": 0})
+
+
+def check_topic(
+    bootstrap: str, topic: str | None, timeout_s: float = 15.0, admin: AdminClient | None = None
+) -> tuple[int, str]:
     """Fail with a clear message if the broker is unreachable or the topic is missing.
 
     Returns the topic's partition count (0 when ``topic`` is None: reachability only) and
-    the cluster id.
+    the cluster id.  Raises BrokerUnreachable or TopicMissing (the caller may wait for
+    them), or BrokerError when the broker refuses us (it will again: stop).
     """
-    admin = AdminClient({**client_config(bootstrap), "log_level": 0, "logger": _quiet})
+    if admin is None:
+        admin = AdminClient({**client_config(bootstrap), "log_level": 0, "logger": _quiet})
     try:
         # All topics, not just ours: asking for one topic by name may auto-create it.
         metadata = admin.list_topics(timeout=timeout_s)
     except KafkaException as error:
-        raise BrokerError(
-            f"cannot reach the Kafka broker at {bootstrap} ({error.args[0].str()}): check "
+        kafka_error: KafkaError = error.args[0]
+        if kafka_error.fatal() or kafka_error.code() in _REFUSALS:
+            raise BrokerError(
+                f"the Kafka broker at {bootstrap} refused the connection "
+                f"({kafka_error.str()}): check the credentials and rights of this service"
+            ) from None
+        raise BrokerUnreachable(
+            f"cannot reach the Kafka broker at {bootstrap} ({kafka_error.str()}): check "
             "BROKER_HOSTNAME and that the broker is running and reachable from here"
         ) from None
     if topic is None:
         return 0, metadata.cluster_id
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
-        raise BrokerError(
+        raise TopicMissing(
             f"topic {topic!r} does not exist on the broker at {bootstrap}: create it, or "
             "correct KAFKA_TOPIC"
         )

@@ -30,7 +30,7 @@ from .deadletter import DeadLetterLog, dead_letter_objects
 from .delivery import InflightBudget, PartitionProgress
 from .fencing import TICK_S, FreezeFence
 from .kafka_io import is_fatal, to_record
-from .stats import TaskStats
+from .metrics import StatsRegistry
 from .uploads import Uploads
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class TaskOptions:
     shutdown_timeout_s: float
     stall_timeout_s: float = 120.0
     dead_letter_log: DeadLetterLog = field(default_factory=DeadLetterLog)
+    # Counters per (connector, task number) that outlive each SinkTask (GET /metrics).
+    stats: StatsRegistry = field(default_factory=StatsRegistry)
 
 
 class SinkTask:
@@ -69,6 +71,7 @@ class SinkTask:
         store: ObjectStore,
         options: TaskOptions,
         task_id: int = 0,
+        active_topics: set[str] | None = None,
     ) -> None:
         self.name = spec.name if task_id == 0 else f"{spec.name}-{task_id}"
         self.spec = spec
@@ -76,7 +79,9 @@ class SinkTask:
         self.assembler = ObjectAssembler(spec)
         self.store = store
         self.options = options
-        self.stats = TaskStats()
+        self.stats = options.stats.for_task(spec.name, task_id)
+        # Topics records were read from (the connector's active topics, shared by its tasks).
+        self.active_topics = set() if active_topics is None else active_topics
         self.failure: BaseException | None = None
         self._consumer_config = consumer_config
         self._consumer: Consumer | None = None
@@ -147,6 +152,8 @@ class SinkTask:
             while self.failure is None:
                 messages = await fetching
                 fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
+                if messages:
+                    self._note_topics(messages)
                 for message in messages:
                     if self.failure is not None:
                         break
@@ -282,6 +289,12 @@ class SinkTask:
             # Acknowledged before the offset can finish: it is then in the topic for good.
             await self._dead_letter_queue.send(record, reason, error)
         await self._uploads.start(objects, [record.offset], progress, records=0)
+
+    def _note_topics(self, messages: list[Any]) -> None:
+        if len(self.spec.topics) == 1 and not self.spec.topics_regex:
+            self.active_topics.add(self.spec.topics[0])  # the common case: no scan
+        else:
+            self.active_topics.update({m.topic() for m in messages if m.error() is None})
 
     async def _watch_for_freezes(self) -> None:
         """Tick the fence; after a freeze, confirm ownership before writes resume."""
@@ -442,20 +455,35 @@ class SinkTask:
 
     def lag(self) -> dict[str, int]:
         """Messages not yet stored, per partition ("topic[p]"), from cached high watermarks."""
-        out: dict[str, int] = {}
+        return {f"{topic}[{partition}]": lag for (topic, partition), lag in self.lags().items()}
+
+    def lags(self) -> dict[tuple[str, int], int]:
+        """Messages not yet stored, per (topic, partition), from cached high watermarks."""
+        out: dict[tuple[str, int], int] = {}
         if self._consumer is None:
             return out
-        for (topic, partition), progress in list(self._progress.items()):
+        for key, progress in list(self._progress.items()):
             try:
-                _, high = self._consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), cached=True
-                )
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
             except Exception:
                 continue
             needed = progress.first_unstored
             if high >= 0 and needed is not None:
-                out[f"{topic}[{partition}]"] = max(0, high - needed)
+                out[key] = max(0, high - needed)
         return out
+
+    def committed(self) -> dict[tuple[str, int], int]:
+        """The last offset position committed per assigned (topic, partition)."""
+        return {
+            key: progress.committed
+            for key, progress in list(self._progress.items())
+            if progress.committed is not None
+        }
+
+    @property
+    def in_flight(self) -> tuple[int, int]:
+        """(objects, bytes) of uploads in flight now."""
+        return self._uploads.in_flight
 
     def health(self) -> str | None:
         """Why this running task is not well, or None: uploads failing and being retried,

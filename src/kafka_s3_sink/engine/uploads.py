@@ -51,6 +51,11 @@ class Uploads:
     def running(self) -> int:
         return len(self._running)
 
+    @property
+    def in_flight(self) -> tuple[int, int]:
+        """(objects, bytes) holding room in the in-flight budget now."""
+        return self._budget.objects, self._budget.bytes
+
     async def start(
         self,
         objects: list[StoredObject],
@@ -93,9 +98,11 @@ class Uploads:
             await self._budget.release(size)
         for offset in offsets:
             progress.finished(offset)
-        self.stats.records += records
-        self.stats.bytes += size
-        self.stats.progress_at = time.monotonic()
+        stats = self.stats
+        stats.records += records
+        stats.bytes += size
+        stats.objects += len(objects)
+        stats.progress_at = time.monotonic()
 
     async def _put_with_retry(self, obj: StoredObject, progress: PartitionProgress) -> bool:
         """Store ``obj``; False if its partition is no longer this task's (not written)."""
@@ -106,7 +113,9 @@ class Uploads:
             if not progress.owned:
                 return False
             try:
+                started = time.monotonic()
                 await self.store.put(obj.key, obj.body)
+                self.stats.upload_latency.observe(time.monotonic() - started)
                 self.retrying_since = None
                 return True
             except StoreError as error:

@@ -7,8 +7,10 @@ what it holds and what it expects.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,11 @@ from .dotenv import read_dotenv
 
 class ConfigError(ValueError):
     """A setting is missing or wrong; the message names the key and the expected value."""
+
+
+class Hint(ValueError):
+    """A parse failure with a more precise reason than the option's ``expects`` alone
+    (e.g. "the scheme is missing"); its text is appended to the one-line error."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +124,61 @@ def _store_url(text: str) -> str:
     return text
 
 
+def _http_url(text: str) -> str:
+    """An S3 endpoint: http(s)://host[:port].  Without a scheme the object client would
+    fail much later, deep in a traceback that names its own key (store.url), not ours."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        if "://" not in text:
+            raise Hint(f"the scheme is missing (did you mean http://{text}?)")
+        raise Hint(f"the scheme must be http or https, not {parts.scheme!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise Hint("the port is not a number") from None
+    if not parts.hostname or parts.path.strip("/") or parts.query:
+        raise Hint("give the server only, without a path (the bucket is S3_BUCKET_NAME)")
+    return text
+
+
+# Kafka's own rule for topic names (kafka.common.internals.Topic).
+_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+
+def _topic(text: str) -> str:
+    if not _TOPIC.fullmatch(text) or text in (".", ".."):
+        raise Hint("Kafka topic names are 1-249 characters among a-z A-Z 0-9 . _ -")
+    return text
+
+
+def _bucket(text: str) -> str:
+    # Loose on purpose (a local root accepts more than S3 does); what S3 refuses it says
+    # at start-up, naming the bucket.
+    if "/" in text or any(char.isspace() for char in text):
+        raise Hint("a bucket name has no slash and no spaces")
+    return text
+
+
 def _names(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(","))
     if not all(names):
         raise ValueError
     return names
+
+
+def _providers(text: str) -> tuple[str, ...]:
+    providers = _names(text)
+    unknown = [p for p in providers if p not in ("env", "file", "directory")]
+    if unknown:
+        raise Hint(f"unknown provider {unknown[0]!r}: env, file or directory")
+    return providers
+
+
+def _absolute_paths(text: str) -> tuple[str, ...]:
+    paths = _names(text)
+    if not all(path.startswith("/") for path in paths):
+        raise Hint("every path is absolute")
+    return paths
 
 
 def _store_places(text: str) -> tuple[str, ...]:
@@ -158,7 +215,7 @@ OPTIONS: tuple[Option, ...] = (
         "Kafka broker; a host without a port means port 9092",
         brokers,
     ),
-    Option("KAFKA_TOPIC", None, "a topic name", "topic to archive"),
+    Option("KAFKA_TOPIC", None, "a topic name", "topic to archive", _topic),
     Option(
         "AWS_ACCESS_KEY_ID",
         "",
@@ -172,7 +229,13 @@ OPTIONS: tuple[Option, ...] = (
         "object store secret key (note the name); required for S3",
         secret=True,
     ),
-    Option("S3_BUCKET_NAME", None, "a bucket name", "bucket (also the folder under a local root)"),
+    Option(
+        "S3_BUCKET_NAME",
+        None,
+        "a bucket name",
+        "bucket (also the folder under a local root)",
+        _bucket,
+    ),
     Option("S3_REGION", "us-east-1", "an AWS region", "region of the bucket"),
     Option(
         "S3_ENDPOINT_URL",
@@ -180,6 +243,7 @@ OPTIONS: tuple[Option, ...] = (
         "http(s)://host:port",
         "S3-compatible endpoint (MinIO...), path-style; unset means AWS S3. "
         "A missing bucket is then created at start-up",
+        _http_url,
     ),
     Option(
         "S3_CREATE_BUCKET",
@@ -276,6 +340,31 @@ OPTIONS: tuple[Option, ...] = (
         _absolute_path,
     ),
     Option(
+        "CONFIG_PROVIDERS",
+        "",
+        "comma-separated: env, file, directory",
+        "config providers connector configs may refer to, as ${env:VAR}, "
+        "${file:/path/props:key}, ${directory:/path:file} (Kafka Connect's config.providers); "
+        "resolved when a config is parsed, stored and shown unresolved",
+        _providers,
+    ),
+    Option(
+        "CONFIG_PROVIDERS_ALLOWED_PATHS",
+        "",
+        "comma-separated absolute paths",
+        "folders the file and directory providers may read below (Kafka Connect's "
+        "allowed.paths); unset: none",
+        _absolute_paths,
+    ),
+    Option(
+        "REST_MASK_SECRETS",
+        "true",
+        "true or false",
+        "show secret values as [hidden] in REST answers; false: shown as stored, for tools "
+        "that need an exact round trip (a ${...} reference is always shown as it is)",
+        _choice("true", "false"),
+    ),
+    Option(
         "REGISTER_DEFAULTS",
         "true",
         "true or false",
@@ -288,6 +377,7 @@ OPTIONS: tuple[Option, ...] = (
         "kafka-s3-sink-configs",
         "a topic name",
         "compacted topic keeping connector configs and states (as config.storage.topic)",
+        _topic,
     ),
     Option(
         "CONFIG_STORAGE_FILE",
@@ -412,11 +502,28 @@ OPTIONS: tuple[Option, ...] = (
         _positive_float,
     ),
     Option(
+        "STARTUP_WAIT_S",
+        "",
+        "a positive number of seconds",
+        "how long start-up waits for the broker, the topic and the object store to become "
+        "reachable (a line every few seconds says which); unset: forever, as Kafka Connect. "
+        "Wrong settings and rejected credentials stop at once",
+        _positive_float,
+    ),
+    Option(
         "LOG_LEVEL",
         "INFO",
         "DEBUG, INFO, WARNING or ERROR",
         "log verbosity",
         _choice("debug", "info", "warning", "error"),
+    ),
+    Option(
+        "LOG_FORMAT",
+        "plain",
+        "plain or json",
+        "plain: one readable line per event; json: one JSON object per line (time, level, "
+        "logger, message) for a log collector",
+        _choice("plain", "json"),
     ),
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
@@ -425,6 +532,8 @@ OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 @dataclass(frozen=True)
 class Settings:
     values: Mapping[str, Any]
+    # Said once logging is set up: variables that look like ours but are not (typos).
+    warnings: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -457,10 +566,11 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
             continue
         try:
             values[option.key] = option.parse(text)
-        except ValueError:
+        except ValueError as error:
             shown = "***" if option.secret else repr(text)
+            why = f": {error}" if isinstance(error, Hint) else ""
             raise ConfigError(
-                f"{option.key}={shown} is not valid: expected {option.expects}"
+                f"{option.key}={shown} is not valid: expected {option.expects}{why}"
             ) from None
     settings = Settings(values)
     if settings.local_root is None:
@@ -499,16 +609,80 @@ def load_settings(env_file: Path | None, environ: Mapping[str, str] | None = Non
     """Read ``env_file`` (``.env`` in the current directory by default) under ``environ``.
 
     As with docker compose, the process environment wins over the file, and a missing
-    default ``.env`` is fine (everything may come from the environment).
+    default ``.env`` is fine (everything may come from the environment); but when a required
+    variable is then missing, the error says that no ``.env`` was found, and where.
     """
     environ = os.environ if environ is None else environ
     path = env_file if env_file is not None else Path(".env")
     if env_file is not None and not path.is_file():
         raise ConfigError(f"--env-file {path} does not exist")
-    from_file = read_dotenv(path, environ) if path.is_file() else {}
-    return parse_settings(
-        {**from_file, **{k: v for k, v in environ.items() if k in OPTIONS_BY_KEY}}
+    found = path.is_file()
+    from_file = read_dotenv(path, environ) if found else {}
+    warnings = unknown_variable_warnings(from_file, path) + unknown_variable_warnings(
+        environ, None
     )
+    try:
+        settings = parse_settings(
+            {**from_file, **{k: v for k, v in environ.items() if k in OPTIONS_BY_KEY}}
+        )
+    except ConfigError as error:
+        if not found and "is not set" in str(error):
+            raise ConfigError(
+                f"no .env file found at {path.resolve()} (run from the folder holding it, "
+                f"or give --env-file), and the environment does not set it either: {error}"
+            ) from None
+        missing = str(error).split(" ", 1)[0]
+        for warning in warnings:  # a misspelt name of the missing one: say so in the line
+            if warning.endswith(f"did you mean {missing}?"):
+                raise ConfigError(f"{error} ({warning})") from None
+        raise
+    return Settings(settings.values, tuple(warnings))
+
+
+# Prefixes of our variables: an unknown name with one of them is most likely a typo.
+_OUR_PREFIXES = (
+    "S3_",
+    "AWS_",
+    "KAFKA_",
+    "BROKER_",
+    "REST_",
+    "CONFIG_",
+    "CONNECTOR_",
+    "STORE_",
+    "LOG_",
+    "TIMESTAMP_",
+)
+# Variables of the reference deployment's tools, sometimes kept in the same .env.
+_KNOWN_ELSEWHERE = frozenset(
+    {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION"}
+)
+
+
+def unknown_variable_warnings(variables: Mapping[str, str], source: Path | None) -> list[str]:
+    """One warning per variable that looks like one of ours but is not, naming the likely
+    intended one.  Unknown names are no error: a .env often holds other tools' variables.
+
+    ``source`` None: the process environment, where only names close to ours are reported
+    (a shell has many AWS_ and KAFKA_ variables of its own)."""
+    out = []
+    for name in sorted(variables):
+        if name in OPTIONS_BY_KEY:
+            continue
+        cutoff = 0.75 if source is not None else 0.8  # S3_BUCKET ~ S3_BUCKET_NAME: 0.78
+        close = difflib.get_close_matches(name, OPTIONS_BY_KEY, n=1, cutoff=cutoff)
+        ours = name.startswith(_OUR_PREFIXES)
+        if source is None and (not close or not ours or name in _KNOWN_ELSEWHERE):
+            continue  # e.g. SSL_CERT_FILE: close to REST_TLS_CERT_FILE, but another tool's
+        if not close and not ours:
+            continue
+        where = f"{source}" if source is not None else "the environment"
+        if name == "AWS_SECRET_ACCESS_KEY" and "AWS_SECRET_KEY" not in variables:
+            close = ["AWS_SECRET_KEY"]  # the reference's own spelling, a frequent slip
+        elif name in _KNOWN_ELSEWHERE:
+            continue
+        guess = f"; did you mean {close[0]}?" if close else ""
+        out.append(f"{name} in {where} is not a setting of kafka-s3-sink and is ignored{guess}")
+    return out
 
 
 def markdown_table() -> str:

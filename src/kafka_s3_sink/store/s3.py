@@ -7,6 +7,7 @@ be in flight from one event loop without a Python round trip per byte.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,8 @@ from obstore.store import S3Store
 
 from .base import StoreError
 from .s3_bucket import S3Endpoint, bucket_request, create_bucket_body, error_code
+
+log = logging.getLogger(__name__)
 
 _CREDENTIAL_ERRORS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"}
 # Below this size a single PUT is cheaper than a multipart upload's three requests.
@@ -88,6 +91,7 @@ class S3ObjectStore:
         if response.status == 404 and s.create_bucket:
             created = bucket_request(endpoint, "PUT", s.bucket, body=create_bucket_body(s.region))
             if created.status in (200, 409):  # 409: created meanwhile by someone else
+                log.info("created bucket %r at %s (it did not exist)", s.bucket, endpoint.url)
                 return
             raise StoreError(
                 f"could not create bucket {s.bucket!r} at {endpoint.url}: HTTP "

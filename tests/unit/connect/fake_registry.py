@@ -88,6 +88,7 @@ class FakeRegistry:
         self.committed: dict[str, dict[tuple[str, int], int]] = {}
         self.calls: list[tuple[Any, ...]] = []
         self.trace: str | None = None
+        self.topics_reset: set[str] = set()
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -108,7 +109,13 @@ class FakeRegistry:
         )
 
     def topics(self, name: str) -> list[str]:
-        return [t.strip() for t in self._config(name).get("topics", "").split(",") if t.strip()]
+        if name not in self.configs:  # Kafka Connect: an unknown connector has read nothing
+            return []
+        topics = self._config(name).get("topics", "")
+        return [t.strip() for t in topics.split(",") if t.strip() and name not in self.topics_reset]
+
+    def reset_topics(self, name: str) -> None:
+        self.topics_reset.add(name)
 
     def offsets(self, name: str) -> dict[tuple[str, int], int]:
         self._config(name)

@@ -27,6 +27,8 @@ from .fake_registry import (
     sink_config,
 )
 
+VERSION = PLUGINS[0]["version"]  # the plugin's, in every status object
+
 
 @pytest.fixture
 def registry() -> FakeRegistry:
@@ -208,7 +210,6 @@ def test_info_and_config_are_masked(client: TestClient) -> None:
         ("GET", "/config"),
         ("GET", "/status"),
         ("GET", "/tasks"),
-        ("GET", "/topics"),
         ("GET", "/offsets"),
         ("GET", "/tasks/0/status"),
         ("POST", "/tasks/0/restart"),
@@ -292,8 +293,8 @@ def test_status_shape(client: TestClient) -> None:
     create(client)
     assert client.get("/connectors/s3-sink-data/status").json() == {
         "name": "s3-sink-data",
-        "connector": {"state": "RUNNING", "worker_id": WORKER_ID},
-        "tasks": [{"id": 0, "state": "RUNNING", "worker_id": WORKER_ID}],
+        "connector": {"state": "RUNNING", "worker_id": WORKER_ID, "version": VERSION},
+        "tasks": [{"id": 0, "state": "RUNNING", "worker_id": WORKER_ID, "version": VERSION}],
         "type": "sink",
     }
 
@@ -304,15 +305,21 @@ def test_status_of_failed_task_carries_the_trace(
     create(client, **{"tasks.max": "2"})
     registry.fail_task("s3-sink-data", 1, "UndecodableMessage: not SINETStream")
     tasks = client.get("/connectors/s3-sink-data/status").json()["tasks"]
-    assert tasks[0] == {"id": 0, "state": "RUNNING", "worker_id": WORKER_ID}
+    assert tasks[0] == {"id": 0, "state": "RUNNING", "worker_id": WORKER_ID, "version": VERSION}
     assert tasks[1]["state"] == "FAILED"
     assert tasks[1]["trace"] == "UndecodableMessage: not SINETStream"
 
 
 def test_task_status_is_the_seed_guide_shape(client: TestClient) -> None:
+    """The guide's shape, plus the plugin version Kafka Connect 4.1 adds."""
     create(client)
     response = client.get("/connectors/s3-sink-data/tasks/0/status")
-    assert response.json() == {"id": 0, "state": "RUNNING", "worker_id": "kafka-connect:8083"}
+    assert response.json() == {
+        "id": 0,
+        "state": "RUNNING",
+        "worker_id": "kafka-connect:8083",
+        "version": VERSION,
+    }
 
 
 def test_task_status_unknown_task_is_404(client: TestClient) -> None:
@@ -350,12 +357,33 @@ def test_restart_connector_only_is_204(client: TestClient, registry: FakeRegistr
     assert registry.calls[-1] == ("restart", "s3-sink-data", False, False)
 
 
-def test_restart_with_tasks_is_202_with_status(client: TestClient, registry: FakeRegistry) -> None:
+def test_restart_with_tasks_is_202_with_what_restarts(
+    client: TestClient, registry: FakeRegistry
+) -> None:
+    create(client)
+    response = client.post("/connectors/s3-sink-data/restart?includeTasks=true")
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["connector"]["state"] == "RESTARTING"
+    assert [task["state"] for task in answer["tasks"]] == ["RESTARTING"]
+    assert registry.calls[-1] == ("restart", "s3-sink-data", True, False)
+
+
+def test_restart_only_failed_shows_only_the_failed_restarting(
+    client: TestClient, registry: FakeRegistry
+) -> None:
     create(client)
     response = client.post("/connectors/s3-sink-data/restart?includeTasks=true&onlyFailed=TRUE")
     assert response.status_code == 202
-    assert response.json()["connector"]["state"] == "RUNNING"
+    assert response.json()["connector"]["state"] == "RUNNING"  # not FAILED: left alone
     assert registry.calls[-1] == ("restart", "s3-sink-data", True, True)
+
+
+def test_status_objects_carry_the_plugin_version(client: TestClient) -> None:
+    create(client)
+    status = client.get("/connectors/s3-sink-data/status").json()
+    assert status["connector"]["version"] == PLUGINS[0]["version"]
+    assert {task["version"] for task in status["tasks"]} == {PLUGINS[0]["version"]}
 
 
 def test_pause_resume_stop(client: TestClient, registry: FakeRegistry) -> None:
@@ -386,6 +414,23 @@ def test_topics(client: TestClient) -> None:
     assert client.get("/connectors/s3-sink-data/topics").json() == {
         "s3-sink-data": {"topics": ["a", "b"]}
     }
+    assert client.put("/connectors/s3-sink-data/topics/reset").status_code == 202
+    assert client.get("/connectors/s3-sink-data/topics").json() == {
+        "s3-sink-data": {"topics": []}
+    }
+
+
+def test_topics_of_an_unknown_connector_are_none(client: TestClient) -> None:
+    """As Kafka Connect answers: 200 and an empty list, not 404."""
+    assert client.get("/connectors/nope/topics").json() == {"nope": {"topics": []}}
+
+
+def test_plugin_config_lists_the_config_keys(client: TestClient) -> None:
+    keys = client.get("/connector-plugins/S3SinkConnector/config").json()
+    names = [key["name"] for key in keys]
+    assert "flush.size" in names and "s3.bucket.name" in names
+    assert set(keys[0]) >= {"name", "type", "required", "default_value", "documentation"}
+    assert_error(client.get("/connector-plugins/NoSuchConnector/config"), 404)
 
 
 def test_offsets_sorted_by_topic_and_partition(client: TestClient, registry: FakeRegistry) -> None:
@@ -626,7 +671,7 @@ def test_logger_levels_change_at_run_time(client: TestClient) -> None:
         ("GET", "/admin/loggers/no.such.logger", None, 404, "Logger no.such.logger not found"),
         ("PUT", "/admin/loggers/root", {"level": "LOUD"}, 404, "invalid log level 'LOUD'"),
         ("PUT", "/admin/loggers/root", {"lvl": "INFO"}, 400, "'level' parameter"),
-        ("PUT", "/admin/loggers/root?scope=cluster", {"level": "INFO"}, 400, "scope=cluster"),
+        ("PUT", "/admin/loggers/root?scope=galaxy", {"level": "INFO"}, 400, "Invalid scope"),
     ],
 )
 def test_logger_errors(
@@ -635,3 +680,9 @@ def test_logger_errors(
     answer = client.request(method, path, json=body)
     assert answer.status_code == status
     assert message in answer.json()["message"]
+
+
+def test_logger_scope_cluster_answers_as_a_one_worker_cluster(client: TestClient) -> None:
+    answer = client.put("/admin/loggers/kafka_s3_sink?scope=cluster", json={"level": "WARN"})
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert client.get("/admin/loggers/kafka_s3_sink").json()["level"] == "WARN"

@@ -46,7 +46,7 @@ from .keys import (
 )
 from .limits import check_limits, check_name_length
 from .policy import ConnectorPolicy, is_same_place
-from .secrets_in_config import secret_values
+from .secrets_in_config import HIDDEN, secret_values
 
 __all__ = [
     "CONFIG_KEYS",
@@ -108,12 +108,18 @@ def config_errors(
 
 class _Builder:
     def __init__(self, config: dict[str, str], defaults: Defaults) -> None:
-        self.config = config
-        self.params = Params(config)
         # A bare StoreSpec (library use, tests): its defaults, no allow-list.
         self.policy = defaults if isinstance(defaults, ConnectorPolicy) else None
         self.defaults = defaults.store if isinstance(defaults, ConnectorPolicy) else defaults
         self.errors: list[tuple[str, str]] = []
+        # As stored (${provider:...} references unresolved), and as read: resolved.
+        self.stored = config
+        self.config = config
+        policy = self.policy
+        if policy is not None:
+            resolved = self.run(lambda: policy.providers.resolve(config))
+            self.config = config if resolved is None else resolved
+        self.params = Params(self.config)
 
     def run(self, section: Callable[[], T]) -> T | None:
         try:
@@ -208,10 +214,23 @@ class _Builder:
             raise ConnectorConfigErrors(errors)
 
     def _secrets(self) -> None:
-        """Secret values are stored encrypted, which needs the worker's key."""
+        """Secret values are stored encrypted, which needs the worker's key; a masked value
+        sent back (a GET copied into a new connector) is no secret at all."""
+        masked = [key for key, value in secret_values(self.stored) if value == HIDDEN]
+        if masked:
+            raise ConnectorConfigErrors(
+                [
+                    (
+                        key,
+                        f"{key} is {HIDDEN}, the masked form GET shows: send the real value "
+                        "or a ${provider:...} reference (see CONFIG_PROVIDERS)",
+                    )
+                    for key in masked
+                ]
+            )
         if self.policy is None or self.policy.secrets_allowed:
             return
-        keys = [key for key, _ in secret_values(self.config)]
+        keys = [key for key, _ in secret_values(self.stored)]
         if keys:
             raise ConnectorConfigErrors(
                 [

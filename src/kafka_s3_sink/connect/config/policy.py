@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ...store.spec import StoreSpec
+from .providers import ConfigProviders
 
 AWS = "s3"  # the place "AWS S3" in CONNECTOR_STORES: no store.url
 
@@ -28,6 +29,7 @@ class ConnectorPolicy:
     buckets: tuple[str, ...] | None = ()  # more allowed buckets; None: any
     reserved_topics: frozenset[str] = frozenset()  # never read: the config topic
     secrets_allowed: bool = False  # a key is configured to encrypt them at rest
+    providers: ConfigProviders = ConfigProviders()  # ${provider:...} references
 
     def own_place(self, endpoint: str | None, local_root: Path | None) -> bool:
         return is_same_place(self.store, endpoint, local_root)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...pipeline.params import is_secret_key
+from .providers import is_reference
 
 HIDDEN = "[hidden]"  # what Kafka Connect shows for a PASSWORD value (Password.HIDDEN)
 URL_KEYS = ("store.url",)
@@ -21,8 +22,8 @@ def secret_values(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(key, secret) for every secret of ``config``."""
     found: list[tuple[str, str]] = []
     for key, value in config.items():
-        if not isinstance(value, str) or not value:
-            continue
+        if not isinstance(value, str) or not value or is_reference(value):
+            continue  # a ${provider:...} reference names where a secret is: not one itself
         if is_secret_key(key):
             found.append((key, value))
         elif key in URL_KEYS and url_password(value):
@@ -32,6 +33,8 @@ def secret_values(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def is_secret_entry(key: str, value: Any) -> bool:
     """Whether the whole value of ``key`` is to be kept secret (encrypted at rest)."""
+    if is_reference(value):
+        return False
     return is_secret_key(key) or (
         key in URL_KEYS and isinstance(value, str) and url_password(value) is not None
     )
@@ -57,7 +60,7 @@ def mask_url(url: str) -> str:
 def mask_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return {
         key: HIDDEN
-        if is_secret_key(key)
+        if is_secret_key(key) and not is_reference(value)
         else (mask_url(value) if key in URL_KEYS and isinstance(value, str) else value)
         for key, value in config.items()
     }

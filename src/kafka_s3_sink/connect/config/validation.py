@@ -20,6 +20,8 @@ from .keys import CONFIG_KEYS, CONFIG_KEYS_BY_NAME, ConfigKey, lookup
 from .parser import CONNECTOR_ALIASES, S3_SINK_CONNECTOR, Defaults, config_errors
 from .secrets_in_config import HIDDEN, mask_config, mask_url
 
+_CLIENT_OVERRIDES = ("consumer.override.", "producer.override.", "admin.override.")
+
 _RECOMMENDED: dict[str, list[str]] = {
     "connector.class": ["io.confluent.connect.s3.S3SinkConnector"],
     "storage.class": ["io.confluent.connect.s3.storage.S3Storage"],
@@ -44,17 +46,28 @@ def validation_response(
     others = [key for key in dict.fromkeys([*config, *by_key]) if key not in CONFIG_KEYS_BY_NAME]
     configs = [
         {
-            "definition": _definition(key, lookup(key), order),
+            # Client overrides are checked against the worker's override policy, not the
+            # plugin's keys: Kafka Connect gives them no definition, and neither does this.
+            "definition": None
+            if key.startswith(_CLIENT_OVERRIDES)
+            else _definition(key, lookup(key), order),
             "value": _value(key, lookup(key), config, by_key.get(key, [])),
         }
         for order, key in enumerate([*known, *others], start=1)
     ]
+    groups = (item["definition"]["group"] for item in configs if item["definition"])
     return {
         "name": connector_class,
         "error_count": sum(len(messages) for messages in by_key.values()),
-        "groups": list(dict.fromkeys(item["definition"]["group"] for item in configs)),
+        "groups": list(dict.fromkeys(groups)),
         "configs": configs,
     }
+
+
+def config_definitions() -> list[dict[str, Any]]:
+    """``GET /connector-plugins/{plugin}/config`` (KIP-769): every key's definition."""
+    known = [entry for entry in CONFIG_KEYS if not entry.is_prefix]
+    return [_definition(entry.key, entry, order) for order, entry in enumerate(known, start=1)]
 
 
 def _definition(key: str, entry: ConfigKey | None, order: int) -> dict[str, Any]:

@@ -24,9 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..config.secrets_in_config import scrub
+from ..config.validation import config_definitions
 from ..registry import ConnectorRegistry, NotFound
 from .guards import AccessGuard, AccessPolicy
+from .health import HealthCheck, health_endpoint
 from .loggers import InvalidLevel, LoggerLevels, UnknownLogger
+from .metrics import metrics_endpoint
 from .openapi import openapi_document
 from .support import (
     ERROR_HANDLERS,
@@ -63,6 +66,8 @@ def create_app(
     commit: str = "unknown",
     kafka_cluster_id: Callable[[], str | None] | None = None,
     access: AccessPolicy | None = None,
+    health: HealthCheck | None = None,
+    metrics: Callable[[], bytes] | None = None,
 ) -> Starlette:
     """The ASGI app. ``validate(connector_class, config)`` answers the validate endpoint;
     ``mask`` hides secrets; ``kafka_cluster_id`` is asked on each ``GET /`` (None: unknown);
@@ -76,6 +81,9 @@ def create_app(
     routes = [
         route("/", GET=api.root),
         route("/openapi.json", GET=openapi),
+        # KIP-1017 (``health``: () -> (status, message)) and Prometheus (``metrics``).
+        route("/health", GET=health_endpoint(health)),
+        route("/metrics", GET=metrics_endpoint(metrics)),
         route("/connectors", GET=api.list_connectors, POST=api.create),
         route("/connectors/{name}", GET=api.info, DELETE=api.delete),
         route(
@@ -93,6 +101,7 @@ def create_app(
         route("/connectors/{name}/tasks/{task:int}/status", GET=api.task_status),
         route("/connectors/{name}/tasks/{task:int}/restart", POST=api.restart_task),
         route("/connectors/{name}/topics", GET=api.topics),
+        route("/connectors/{name}/topics/reset", PUT=api.reset_topics),
         route(
             "/connectors/{name}/offsets",
             GET=api.offsets,
@@ -102,6 +111,7 @@ def create_app(
         route("/admin/loggers", GET=api.list_loggers),
         route("/admin/loggers/{logger}", GET=api.get_logger, PUT=api.set_logger),
         route("/connector-plugins", GET=api.list_plugins),
+        route("/connector-plugins/{plugin}/config", GET=api.plugin_config),
         route("/connector-plugins/{plugin}/config/validate", PUT=api.validate),
     ]
     return Starlette(
@@ -132,6 +142,8 @@ class _Api:
         self.registry = registry
         self.validate_config = validate_config
         self.plugins = plugins
+        # The S3 sink plugin's version, shown in status objects as Kafka Connect 4.1 does.
+        self.plugin_version = str(plugins[0]["version"]) if plugins else "unknown"
         self.mask = mask
         self.version = version
         self.commit = commit
@@ -160,12 +172,22 @@ class _Api:
 
     def _status(self, name: str) -> Json:
         status = self.registry.status(name)
-        connector: Json = {"state": status.state.value, "worker_id": status.worker_id}
+        # "version": the plugin's, in every state object (Kafka Connect 4.1).
+        connector: Json = {
+            "state": status.state.value,
+            "worker_id": status.worker_id,
+            "version": self.plugin_version,
+        }
         if status.trace:
             connector["trace"] = self._scrub(name, status.trace)
         tasks = []
         for task in status.tasks:
-            entry: Json = {"id": task.id, "state": task.state.value, "worker_id": task.worker_id}
+            entry: Json = {
+                "id": task.id,
+                "state": task.state.value,
+                "worker_id": task.worker_id,
+                "version": self.plugin_version,
+            }
             if task.trace:
                 entry["trace"] = self._scrub(name, task.trace)
             tasks.append(entry)
@@ -285,10 +307,20 @@ class _Api:
         name = path_name(request)
         include_tasks = query_flag(request, "includeTasks")
         only_failed = query_flag(request, "onlyFailed")
-        await self.registry.restart(name, include_tasks, only_failed)
         if not include_tasks and not only_failed:
+            await self.registry.restart(name, include_tasks, only_failed)
             return Response(status_code=204)  # the pre-KIP-745 form: connector only, no body
-        return JSONResponse(self._status(name), status_code=202)
+        # KIP-745: the answer is the plan, each instance being restarted shown RESTARTING.
+        plan = self._status(name)
+        if not only_failed or plan["connector"]["state"] == "FAILED":
+            plan["connector"]["state"] = "RESTARTING"
+            plan["connector"].pop("trace", None)
+        for task in plan["tasks"]:
+            if include_tasks and (not only_failed or task["state"] == "FAILED"):
+                task["state"] = "RESTARTING"
+                task.pop("trace", None)
+        await self.registry.restart(name, include_tasks, only_failed)
+        return JSONResponse(plan, status_code=202)
 
     async def pause(self, request: Request) -> Response:
         await self.registry.pause(path_name(request))
@@ -322,8 +354,14 @@ class _Api:
         return Response(status_code=204)
 
     async def topics(self, request: Request) -> Response:
+        # Topics the connector has read records from since it was made or reset (KIP-558);
+        # an unknown connector has read none, as Kafka Connect answers.
         name = path_name(request)
         return JSONResponse({name: {"topics": self.registry.topics(name)}})
+
+    async def reset_topics(self, request: Request) -> Response:
+        self.registry.reset_topics(path_name(request))
+        return Response(status_code=202)
 
     async def offsets(self, request: Request) -> Response:
         committed = self.registry.offsets(path_name(request))
@@ -362,20 +400,25 @@ class _Api:
         scope = request.query_params.get("scope", "worker").lower()
         if scope not in ("worker", "cluster"):
             raise ApiError(400, f"Invalid scope '{scope}': expected worker or cluster")
-        if scope == "cluster":
-            raise ApiError(
-                400,
-                "scope=cluster is not supported: each service keeps its own log levels; "
-                "set them on each (scope=worker, the default)",
-            )
         body = await json_body(request)
         level = body.get("level") if isinstance(body, dict) else None
         if not isinstance(level, str):
             raise ApiError(400, "Desired 'level' parameter was not specified in request.")
         try:
-            return JSONResponse(self.loggers.set_level(request.path_params["logger"], level))
+            changed = self.loggers.set_level(request.path_params["logger"], level)
         except InvalidLevel as error:  # Kafka Connect answers 404 to an unknown level
             raise ApiError(404, str(error)) from None
+        if scope == "cluster":
+            # As a one-worker Kafka Connect cluster answers: applied, 204 and no body.  Each
+            # service keeps its own levels: other services on the config topic are not told.
+            return Response(status_code=204)
+        return JSONResponse(changed)
+
+    async def plugin_config(self, request: Request) -> Response:
+        plugin = request.path_params["plugin"]
+        if not any(is_plugin(plugin, p["class"]) for p in self.plugins):
+            raise ApiError(404, f"Unknown plugin {plugin}.")
+        return JSONResponse(config_definitions())
 
     async def list_plugins(self, _: Request) -> Response:
         return JSONResponse(self.plugins)

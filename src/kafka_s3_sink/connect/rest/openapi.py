@@ -70,6 +70,12 @@ _INT: JSONSchema = {"type": "integer"}
 
 SCHEMAS: dict[str, JSONSchema] = {
     "Error": _closed(["error_code", "message"], error_code=_INT, message=_STR),
+    # GET /health (KIP-1017).
+    "WorkerStatus": _closed(
+        ["status", "message"],
+        status={"type": "string", "enum": ["healthy", "starting", "unhealthy"]},
+        message=_STR,
+    ),
     "ServerInfo": _closed(
         ["version", "commit", "kafka_cluster_id"],
         version=_STR,
@@ -110,10 +116,19 @@ SCHEMAS: dict[str, JSONSchema] = {
     ),
     "State": {"type": "string", "enum": STATES},
     "ConnectorState": _closed(
-        ["state", "worker_id"], state=_ref("State"), worker_id=_STR, trace=_STR
+        ["state", "worker_id", "version"],
+        state=_ref("State"),
+        worker_id=_STR,
+        trace=_STR,
+        version=_STR,
     ),
     "TaskState": _closed(
-        ["id", "state", "worker_id"], id=_INT, state=_ref("State"), worker_id=_STR, trace=_STR
+        ["id", "state", "worker_id", "version"],
+        id=_INT,
+        state=_ref("State"),
+        worker_id=_STR,
+        trace=_STR,
+        version=_STR,
     ),
     "ConnectorStateInfo": _closed(
         ["name", "connector", "tasks", "type"],
@@ -255,7 +270,8 @@ SCOPE: JSONSchema = {
     "name": "scope",
     "in": "query",
     "required": False,
-    "description": "worker (default); cluster is refused: each service keeps its own levels",
+    "description": "worker (default), or cluster: answered as a one-worker cluster (204); "
+    "other services on the same config topic keep their own levels",
     "schema": {"type": "string", "enum": ["worker", "cluster"]},
 }
 
@@ -296,6 +312,22 @@ def _op(
     return operation
 
 
+def _health_op() -> JSONSchema:
+    """KIP-1017: 200 once started, 503 (same body shape) while starting or unhealthy."""
+    operation = _op("Worker health (healthy, starting or unhealthy)", {200: "WorkerStatus"})
+    operation["responses"]["503"] = {
+        "description": "Starting, or unable to reach Kafka or the object store",
+        "content": {"application/json": {"schema": _ref("WorkerStatus")}},
+    }
+    return operation
+
+
+def _metrics_op() -> JSONSchema:
+    operation = _op("Counters and states in the Prometheus text format", {200: None})
+    operation["responses"]["200"]["content"] = {"text/plain": {"schema": _STR}}
+    return operation
+
+
 def _paths() -> dict[str, JSONSchema]:
     n = [NAME_PARAM]
     nt = [NAME_PARAM, TASK_PARAM]
@@ -313,6 +345,8 @@ def _paths() -> dict[str, JSONSchema]:
     }
     return {
         "/": {"get": _op("Worker version", {200: "ServerInfo"})},
+        "/health": {"get": _health_op()},
+        "/metrics": {"get": _metrics_op()},
         "/connectors": {
             "get": _op(
                 "List connectors (names, or expanded with status and/or info)",
@@ -375,7 +409,14 @@ def _paths() -> dict[str, JSONSchema]:
             "post": _op("Restart a task", {204: None, **mutate}, params=nt),
         },
         "/connectors/{name}/topics": {
-            "get": _op("Topics the connector reads", {200: "ActiveTopics", **missing}, params=n),
+            "get": _op(
+                "Topics the connector has read from since it was made or reset (KIP-558)",
+                {200: "ActiveTopics"},
+                params=n,
+            ),
+        },
+        "/connectors/{name}/topics/reset": {
+            "put": _op("Forget the connector's active topics", {202: None}, params=n),
         },
         "/connectors/{name}/offsets": {
             "get": _op("Committed offsets", {200: "ConnectorOffsets", **missing}, params=n),
@@ -398,13 +439,20 @@ def _paths() -> dict[str, JSONSchema]:
             "get": _op("A logger's level", {200: "LoggerLevel", 404: None}, params=[LOGGER]),
             "put": _op(
                 "Set a logger's level (and its descendants'); answers the loggers set",
-                {200: "LoggerNames", 400: None, 404: None},
+                {200: "LoggerNames", 204: None, 400: None, 404: None},
                 params=[LOGGER, SCOPE],
                 body="LevelRequest",
             ),
         },
         "/connector-plugins": {
             "get": _op("Installed connector plugins", {200: "PluginInfoList"}),
+        },
+        "/connector-plugins/{plugin}/config": {
+            "get": _op(
+                "The plugin's config keys (KIP-769)",
+                {200: "ConfigKeyInfoList", 404: None},
+                params=[PLUGIN_PARAM],
+            ),
         },
         "/connector-plugins/{plugin}/config/validate": {
             "put": _op(
@@ -426,6 +474,7 @@ def openapi_document(version: str) -> JSONSchema:
     }
     schemas["TaskInfoList"] = {"type": "array", "items": _ref("TaskInfo")}
     schemas["PluginInfoList"] = {"type": "array", "items": _ref("PluginInfo")}
+    schemas["ConfigKeyInfoList"] = {"type": "array", "items": {"type": "object"}}
     schemas["OpenAPI"] = {"type": "object", "required": ["openapi", "paths"]}
     return {
         "openapi": "3.1.0",

@@ -72,7 +72,9 @@ class ConfigTopic:
         self.bootstrap = bootstrap
         self.topic = topic
         self.box = box  # encrypts the secret values of configs (secret_box.py)
-        self._producer = Producer({**client_config(bootstrap), "acks": "all", "linger.ms": 0})
+        # Opened at the first write: created earlier, while start-up still waits for the
+        # broker, librdkafka would print a connection failure every second.
+        self._producer_instance: Producer | None = None
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
         # Per connector, the offset of the newest record already applied here.  This
@@ -195,8 +197,12 @@ class ConfigTopic:
             else:  # the caller applies it now: the follower must not apply it again
                 self._applied[name] = max(self._applied.get(name, -1), message.offset())
 
-        self._producer.produce(self.topic, key=name.encode(), value=value, on_delivery=delivered)
-        if self._producer.flush(30) or errors:
+        if self._producer_instance is None:
+            config = {**client_config(self.bootstrap), "acks": "all", "linger.ms": 0}
+            self._producer_instance = Producer(config)
+        producer = self._producer_instance
+        producer.produce(self.topic, key=name.encode(), value=value, on_delivery=delivered)
+        if producer.flush(30) or errors:
             raise RuntimeError(f"could not store connector {name} in {self.topic}: {errors}")
 
     def close(self) -> None:
