@@ -84,6 +84,30 @@ def files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
+def stalled_bodies(port: int, admin: dict[str, str], count: int) -> list[bytes]:
+    """Open ``count`` connections that each promise a body and send one byte of it; return
+    the status each is answered with, all within 30 s."""
+    stalled = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(
+            b"POST /connectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            + b"\r\nAuthorization: " + admin["Authorization"].encode()
+            + b"\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        stalled.append(sock)
+    started = time.monotonic()
+    answers = []
+    for sock in stalled:
+        sock.settimeout(max(30 - (time.monotonic() - started), 0.1))
+        try:
+            answers.append(sock.recv(64).split(b" ")[1])
+        finally:
+            sock.close()
+    assert time.monotonic() - started < 30
+    return answers
+
+
 # --- 1 ---------------------------------------------------------------------------------------
 
 
@@ -135,27 +159,13 @@ def test_1_the_rest_api_refuses_strangers_cross_site_requests_and_slow_bodies(
                 + f"\r\nContent-Length: {2 << 20}\r\n\r\n{{".encode()
             )
             assert raw.recv(64).split(b" ")[1] == b"413"  # answered before the body is read
-        # 100 bodies promised and never sent: every connection is answered and closed soon.
+        # Bodies promised and never sent: every connection is answered and closed soon. Under
+        # the concurrency limit each one waits for its body and gets 408; past it the server
+        # may answer 503 at once (which connections count first depends on how the event
+        # loop batches its accepts, so the second round only asks that each is answered).
         port = int(env_value(env_file, "REST_PORT"))
-        stalled = []
-        for _ in range(100):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(
-                b"POST /connectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
-                + b"\r\nAuthorization: " + admin["Authorization"].encode()
-                + b"\r\nContent-Length: 1000\r\n\r\n{"
-            )
-            stalled.append(sock)
-        started = time.monotonic()
-        answers = []
-        for sock in stalled:
-            sock.settimeout(max(30 - (time.monotonic() - started), 0.1))
-            try:
-                answers.append(sock.recv(64).split(b" ")[1])
-            finally:
-                sock.close()
-        assert set(answers) <= {b"408", b"503"} and b"408" in answers
-        assert time.monotonic() - started < 30
+        assert set(stalled_bodies(port, admin, 40)) == {b"408"}
+        assert set(stalled_bodies(port, admin, 100)) <= {b"408", b"503"}
         assert call(env_file, "GET", "/", headers=admin)[0] == 200
         assert PASSWORD not in service.log()
 
