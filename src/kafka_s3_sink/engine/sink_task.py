@@ -15,7 +15,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -42,6 +42,15 @@ _POLL_TIMEOUT_S = 0.2
 _RETRY_REPORT_AFTER_S = 5.0
 # After a freeze with no committed offset to probe the group with: two heartbeats.
 _UNPROBED_WAIT_S = 6.0
+
+
+class _Rejected(NamedTuple):
+    """A record the pipeline could not take, to become a dead letter."""
+
+    record: Record
+    reason: str
+    progress: PartitionProgress
+    error: BaseException
 
 
 class ConnectorFailed(RuntimeError):
@@ -154,10 +163,20 @@ class SinkTask:
                 fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
                 if messages:
                     self._note_topics(messages)
+                now_ms = _now_ms()
                 for message in messages:
                     if self.failure is not None:
                         break
-                    await self._dispatch(message)
+                    # The per-record path runs without awaiting; only a completed object or
+                    # a dead letter needs the event loop.
+                    outcome = self._take(message, now_ms)
+                    if outcome is None:
+                        continue
+                    if isinstance(outcome, _Rejected):
+                        await self._dead_letter(*outcome)
+                    else:
+                        for batch in outcome:
+                            await self._upload_batch(batch)
                 for batch in self.assembler.due(_now_ms()):
                     await self._upload_batch(batch)
                 if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
@@ -216,33 +235,31 @@ class SinkTask:
     def _subscription_text(self) -> str:
         return ", ".join(self._subscription())
 
-    async def _dispatch(self, message: Any) -> None:
+    def _take(self, message: Any, now_ms: int) -> list[Batch] | _Rejected | None:
+        """Read one message into the open objects: the objects it completes, or the dead
+        letter it makes, or None.  Synchronous: this runs once per record."""
         error = message.error()
         if error is not None:
             self._on_consumer_error(error)
-            return
+            return None
         record = to_record(message)
         progress = self._progress.get((record.topic, record.partition))
         if progress is None:  # a message of a partition revoked meanwhile: re-read later
-            return
+            return None
         progress.started(record.offset)
         try:
             value = self.spec.convert(record)
             if value is None:  # behavior.on.null.values=ignore: nothing to write
                 progress.finished(record.offset)
                 self.stats.progress_at = time.monotonic()
-                return
-            batches = self.assembler.add(record, value, _now_ms())
+                return None
+            return self.assembler.add(record, value, now_ms) or None
         except UndecodableMessage as undecodable:
-            await self._dead_letter(record, undecodable.reason, progress, undecodable)
-            return
+            return _Rejected(record, undecodable.reason, progress, undecodable)
         except Exception as error:
             # The record path is pure: whatever it raises is a property of this record
             # (a value out of every range), so it is handled as one that cannot be read.
-            await self._dead_letter(record, f"{type(error).__name__}: {error}", progress, error)
-            return
-        for batch in batches:
-            await self._upload_batch(batch)
+            return _Rejected(record, f"{type(error).__name__}: {error}", progress, error)
 
     async def _upload_batch(self, batch: Batch) -> None:
         progress = self._progress.get((batch.topic, batch.partition))

@@ -16,11 +16,14 @@ from __future__ import annotations
 import base64
 import codecs
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from .params import Params, alias_table, invalid
 from .records import Record
@@ -80,6 +83,9 @@ class ValueConverterPlugin:
     convert: Converter
     convert_typed: TypedConverter
     varying_schemas: bool = False
+    # The value is a JSON document as parsed (dicts, lists, str, int, float, bool, None):
+    # a JSON format may then write it with a faster encoder (see JsonFormat.for_documents).
+    parsed_json: bool = False
 
 
 def _typed(schema: Schema | None, convert: Converter) -> TypedConverter:
@@ -157,14 +163,51 @@ def typed_json_converter(schemas_enable: bool) -> TypedConverter:
     return convert
 
 
+# A strict, fast JSON parser: it builds the same Python values as ``json.loads`` for every
+# document it accepts, and refuses all that json.loads refuses (and a few that json.loads
+# takes: NaN, a byte order mark, UTF-16, lone surrogates, numbers beyond a double), which
+# are then read by json.loads exactly as before.
+_FAST_JSON = msgspec.json.Decoder()
+
+
 def _parse(value: bytes) -> Any:
     try:
-        return json.loads(value, parse_constant=_no_constant)
+        return _FAST_JSON.decode(value)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        pass
+    try:
+        return _marked(json.loads(value, parse_constant=_no_constant))
     except (ValueError, UnicodeDecodeError) as error:
         raise ConversionError(
             f"Converting byte[] to Kafka Connect data failed due to serialization error: "
             f"not JSON ({error})"
         ) from None
+
+
+class _NonFiniteDict(dict[str, Any]):
+    """A document json.loads read with an infinite number in it (``1E400``)."""
+
+
+class _NonFiniteList(list[Any]):
+    """A list json.loads read with an infinite number in it."""
+
+
+def _marked(document: Any) -> Any:
+    """``document``, as a subclass when it holds a non-finite float, so that a JSON format's
+    fast writer (which would write null for it) leaves it to the json module."""
+    if isinstance(document, dict | list) and _has_non_finite(document):
+        return (_NonFiniteDict if isinstance(document, dict) else _NonFiniteList)(document)
+    return document
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 def _envelope(document: Any) -> tuple[Any, Any]:
@@ -358,6 +401,7 @@ def _build_json(params: Params) -> ValueConverterPlugin:
         json_converter(schemas_enable),
         typed_json_converter(schemas_enable),
         varying_schemas=schemas_enable,
+        parsed_json=not schemas_enable,
     )
 
 

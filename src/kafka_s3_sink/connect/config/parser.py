@@ -168,6 +168,8 @@ class _Builder:
         ):
             return None
         _, record_format, compression, level = built_format
+        if converter.parsed_json and not chain and hasattr(record_format, "for_documents"):
+            record_format = record_format.for_documents()
         return ConnectorSpec(
             name=connector_name,
             topics=topics[0],

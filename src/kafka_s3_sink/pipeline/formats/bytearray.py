@@ -31,10 +31,7 @@ class ByteArrayFormat:
         return value
 
     def encode(self, values: list[Any]) -> bytes:
-        if not self.separator:
-            return b"".join(values)
-        parts: list[Any] = []
-        for value in values:
-            parts.append(value)
-            parts.append(self.separator)
-        return b"".join(parts)
+        if not values:
+            return b""
+        # value, separator, value, separator: the separator after the last value too.
+        return self.separator.join(values) + self.separator
