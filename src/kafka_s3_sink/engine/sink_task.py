@@ -164,12 +164,15 @@ class SinkTask:
                 if messages:
                     self._note_topics(messages)
                 now_ms = _now_ms()
-                for message in messages:
-                    if self.failure is not None:
-                        break
-                    # The per-record path runs without awaiting; only a completed object or
-                    # a dead letter needs the event loop.
-                    outcome = self._take(message, now_ms)
+                # The per-record path runs without awaiting; only a completed object or a
+                # dead letter needs the event loop.
+                taken = 0
+                while taken < len(messages) and self.failure is None:
+                    if self.assembler.plain:
+                        taken, outcome = self._take_plain(messages, taken)
+                    else:
+                        outcome = self._take(messages[taken], now_ms)
+                        taken += 1
                     if outcome is None:
                         continue
                     if isinstance(outcome, _Rejected):
@@ -260,6 +263,53 @@ class SinkTask:
             # The record path is pure: whatever it raises is a property of this record
             # (a value out of every range), so it is handled as one that cannot be read.
             return _Rejected(record, f"{type(error).__name__}: {error}", progress, error)
+
+    def _take_plain(
+        self, messages: list[Any], start: int
+    ) -> tuple[int, list[Batch] | _Rejected | None]:
+        """``_take`` for a plain connector (objects that depend on each record's value, its
+        partition and the count alone), over ``messages[start:]`` until one completes an
+        object or makes a dead letter: (index of the next message, that outcome).  No
+        Record is made but for a dead letter."""
+        convert = self.spec.convert_value
+        assert convert is not None
+        add = self.assembler.add_plain
+        progress_of = self._progress.get
+        where: tuple[str, int] | None = None
+        progress: PartitionProgress | None = None
+        for index in range(start, len(messages)):
+            message = messages[index]
+            error = message.error()
+            if error is not None:
+                self._on_consumer_error(error)
+                if self.failure is not None:
+                    return index + 1, None
+                continue
+            topic, partition = message.topic(), message.partition()
+            if where is None or where[0] != topic or where[1] != partition:
+                where = (topic, partition)
+                progress = progress_of(where)
+            if progress is None:  # a message of a partition revoked meanwhile
+                continue
+            offset = message.offset()
+            progress.started(offset)
+            try:
+                value = convert(message.value())
+                if value is None:  # behavior.on.null.values=ignore: nothing to write
+                    progress.finished(offset)
+                    self.stats.progress_at = time.monotonic()
+                    continue
+                closed = add(topic, partition, offset, value)
+            except Exception as error:  # as in _take: a property of this record
+                reason = (
+                    error.reason
+                    if isinstance(error, UndecodableMessage)
+                    else f"{type(error).__name__}: {error}"
+                )
+                return index + 1, _Rejected(to_record(message), reason, progress, error)
+            if closed:
+                return index + 1, closed
+        return len(messages), None
 
     async def _upload_batch(self, batch: Batch) -> None:
         progress = self._progress.get((batch.topic, batch.partition))

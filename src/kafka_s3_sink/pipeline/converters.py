@@ -83,6 +83,9 @@ class ValueConverterPlugin:
     convert: Converter
     convert_typed: TypedConverter
     varying_schemas: bool = False
+    # The same as ``convert``, as a function of the record's value alone (every converter
+    # here reads nothing else): lets the engine skip making a Record for each message.
+    of_value: Callable[[bytes | None], Any] | None = None
     # The value is a JSON document as parsed (dicts, lists, str, int, float, bool, None):
     # a JSON format may then write it with a faster encoder (see JsonFormat.for_documents).
     parsed_json: bool = False
@@ -98,9 +101,13 @@ def sinetstream_value(record: Record) -> Struct | None:
     ``msg`` is a memoryview into the record value (no copy of a payload of megabytes); it is
     bytes-like everywhere a format or transform needs bytes.
     """
-    if record.value is None:
+    return sinetstream_of_value(record.value)
+
+
+def sinetstream_of_value(value: bytes | None) -> Struct | None:
+    if value is None:
         return None
-    message = decode(record.value)
+    message = decode(value)
     return Struct(tstamp=message.tstamp_us, msg=message.msg)
 
 
@@ -108,29 +115,43 @@ def byte_array_value(record: Record) -> bytes | None:
     return record.value
 
 
-def string_converter(encoding: str) -> Converter:
-    def convert(record: Record) -> str | None:
-        if record.value is None:
+def _same_bytes(value: bytes | None) -> bytes | None:
+    return value
+
+
+def string_of_value(encoding: str) -> Callable[[bytes | None], str | None]:
+    def convert(value: bytes | None) -> str | None:
+        if value is None:
             return None
         # Java's new String(bytes, charset) replaces malformed input instead of failing,
         # and so does StringConverter: so do we, for the same bytes in the archive.
-        return record.value.decode(encoding, errors="replace")
+        return value.decode(encoding, errors="replace")
+
+    return convert
+
+
+def string_converter(encoding: str) -> Converter:
+    of_value = string_of_value(encoding)
+    return lambda record: of_value(record.value)
+
+
+def json_of_value(schemas_enable: bool) -> Callable[[bytes | None], Any]:
+    """JsonConverter's value alone: the envelope's schema only shapes the payload."""
+
+    def convert(value: bytes | None) -> Any:
+        if value is None:
+            return None
+        if not schemas_enable:
+            return _parse(value)
+        schema, payload = _envelope(_parse(value))
+        return payload if schema is None else with_schema(schema, payload, "payload")
 
     return convert
 
 
 def json_converter(schemas_enable: bool) -> Converter:
-    """JsonConverter's value alone: the envelope's schema only shapes the payload."""
-
-    def convert(record: Record) -> Any:
-        if record.value is None:
-            return None
-        if not schemas_enable:
-            return _parse(record.value)
-        schema, payload = _envelope(_parse(record.value))
-        return payload if schema is None else with_schema(schema, payload, "payload")
-
-    return convert
+    of_value = json_of_value(schemas_enable)
+    return lambda record: of_value(record.value)
 
 
 def typed_json_converter(schemas_enable: bool) -> TypedConverter:
@@ -361,7 +382,10 @@ def _build_sinetstream(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("SinetStreamConverter", (*_ANY, *_AVRO_DATA_OPTIONS))
     return ValueConverterPlugin(
-        SINETSTREAM_CONVERTER, sinetstream_value, _typed(SINETSTREAM_SCHEMA, sinetstream_value)
+        SINETSTREAM_CONVERTER,
+        sinetstream_value,
+        _typed(SINETSTREAM_SCHEMA, sinetstream_value),
+        of_value=sinetstream_of_value,
     )
 
 
@@ -369,7 +393,10 @@ def _build_byte_array(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("ByteArrayConverter", _ANY)
     return ValueConverterPlugin(
-        BYTE_ARRAY_CONVERTER, byte_array_value, _typed(OPTIONAL_BYTES, byte_array_value)
+        BYTE_ARRAY_CONVERTER,
+        byte_array_value,
+        _typed(OPTIONAL_BYTES, byte_array_value),
+        of_value=_same_bytes,
     )
 
 
@@ -384,7 +411,12 @@ def _build_string(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("StringConverter", (*_ANY, "converter.encoding", "encoding"))
     convert = string_converter(encoding)
-    return ValueConverterPlugin(STRING_CONVERTER, convert, _typed(OPTIONAL_STRING, convert))
+    return ValueConverterPlugin(
+        STRING_CONVERTER,
+        convert,
+        _typed(OPTIONAL_STRING, convert),
+        of_value=string_of_value(encoding),
+    )
 
 
 def _build_json(params: Params) -> ValueConverterPlugin:
@@ -401,6 +433,7 @@ def _build_json(params: Params) -> ValueConverterPlugin:
         json_converter(schemas_enable),
         typed_json_converter(schemas_enable),
         varying_schemas=schemas_enable,
+        of_value=json_of_value(schemas_enable),
         parsed_json=not schemas_enable,
     )
 
