@@ -36,7 +36,10 @@ from .uploads import Uploads
 log = logging.getLogger(__name__)
 
 _BATCH = 500  # messages per consume call at most
-_BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
+# and about this many bytes (two such batches are held: one taken, one fetched ahead); an
+# object per record is bound by the store's request rate, where bigger batches only cost.
+_BATCH_BYTES = 4 * 1024 * 1024
+_PER_RECORD_BATCH_BYTES = 1024 * 1024
 _POLL_TIMEOUT_S = 0.2
 # Uploads failing for this long show in the task's status (shorter blips do not).
 _RETRY_REPORT_AFTER_S = 5.0
@@ -112,6 +115,9 @@ class SinkTask:
         self._last_commit = time.monotonic()
         self._stopping = asyncio.Event()  # request_stop(), or a failure
         self._batch_size = _BATCH
+        self._batch_bytes = (
+            _PER_RECORD_BATCH_BYTES if spec.rotation.flush_size == 1 else _BATCH_BYTES
+        )
         # errors.deadletterqueue.topic.name: dead letters also go to that topic.
         self._dead_letter_queue = (
             DeadLetterQueue(spec, consumer_config, task_id) if spec.dead_letter_topic else None
@@ -204,7 +210,7 @@ class SinkTask:
         if messages:
             # Size batches by bytes, not count: 500 camera images would be 500 x 10 MB.
             average = max(1, sum(len(m) for m in messages) // len(messages))
-            self._batch_size = max(1, min(_BATCH, _BATCH_BYTES // average))
+            self._batch_size = max(1, min(_BATCH, self._batch_bytes // average))
         return messages
 
     def request_stop(self) -> None:
