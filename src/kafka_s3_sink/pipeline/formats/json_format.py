@@ -28,6 +28,8 @@ _DIGITS = frozenset(b"0123456789")
 def _may_differ_from_json_module(text: bytes) -> bool:
     if b"0.0000" in text:
         return True
+    if b"-" not in text:  # one byte: a memchr, much cheaper than looking for "e-"
+        return False
     at = text.find(b"e-")
     while at > 0:
         # A one-digit negative exponent after a digit: "1e-9" (Python: "1e-09").
@@ -64,18 +66,19 @@ class JsonFormat:
     def check(self, value: Any) -> None:
         """Nothing here: prepare() serializes each record once and fails for that record."""
 
-    def prepare(self, value: Any, schema: object = None) -> _JsonLine:
+    def prepare(self, value: Any, schema: object = None) -> bytes:
         # Exact dict or list: a parsed document.  Subclasses are other converters' values,
         # or documents the json module read with a non-finite number (orjson: null).
         kind = type(value)
         if self.documents and (kind is dict or kind is list):
             try:
-                text = orjson.dumps(value)
+                text = orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
             except TypeError:
                 pass  # json.dumps below writes it, or says what is wrong, as before
             else:
                 if not _may_differ_from_json_module(text):
-                    return _JsonLine(text + b"\n")
+                    # A line as it is: a document is never bytes, so encode() knows it.
+                    return text
         return _JsonLine(self.line(value))
 
     def line(self, value: Any) -> bytes:
@@ -92,6 +95,8 @@ class JsonFormat:
         return text.encode() + b"\n"
 
     def encode(self, values: list[Any]) -> bytes:
+        if self.documents:  # prepared lines are bytes, documents never are
+            return b"".join(v if isinstance(v, bytes) else self.prepare(v) for v in values)
         return b"".join(v if isinstance(v, _JsonLine) else self.line(v) for v in values)
 
     def _default(self, value: Any) -> Any:
