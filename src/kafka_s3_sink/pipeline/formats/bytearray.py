@@ -33,5 +33,6 @@ class ByteArrayFormat:
     def encode(self, values: list[Any]) -> bytes:
         if not values:
             return b""
-        # value, separator, value, separator: the separator after the last value too.
-        return self.separator.join(values) + self.separator
+        # value, separator, value, separator: the separator after the last value too (an
+        # empty last item, so that the body is built in one copy).
+        return self.separator.join([*values, b""])
