@@ -23,25 +23,28 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # form goes through json.dumps instead (the test may also match inside a string: that
 # only costs the slower path).  orjson refuses integers beyond 64 bits: json.dumps then.
 _DIGITS = frozenset(b"0123456789")
+_E = ord("e")
 
 
 def _may_differ_from_json_module(text: bytes) -> bool:
     if b"0.0000" in text:
         return True
-    if b"-" not in text:  # one byte: a memchr, much cheaper than looking for "e-"
-        return False
-    at = text.find(b"e-")
-    while at > 0:
-        # A one-digit negative exponent after a digit: "1e-9" (Python: "1e-09").
-        end = at + 3
+    # Each "-" (a memchr: few in a document, where "e" may be in every word): is it a
+    # one-digit negative exponent after a digit, "1e-9" (Python: "1e-09")?
+    size = len(text)
+    at = text.find(b"-", 2)
+    while at != -1:
+        end = at + 2
         if (
-            text[at - 1] in _DIGITS
-            and end <= len(text)
-            and text[at + 2] in _DIGITS
-            and (end == len(text) or text[end] not in _DIGITS)
+            text[at - 1] == _E
+            and text[at - 2] in _DIGITS
+            and end < size + 1
+            and at + 1 < size
+            and text[at + 1] in _DIGITS
+            and (end == size or text[end] not in _DIGITS)
         ):
             return True
-        at = text.find(b"e-", at + 2)
+        at = text.find(b"-", at + 1)
     return False
 
 
