@@ -62,6 +62,7 @@ class ObjectAssembler:
         self._flush_size = spec.rotation.flush_size
         self._record_time = spec.record_time if spec.rotation.rotate_interval_ms else None
         self._schedule_ms = spec.rotation.rotate_schedule_interval_ms
+        self._bytes_as_they_are = bool(getattr(spec.format, "takes_bytes_as_they_are", False))
         # Objects that depend only on each record's value, its Kafka partition and the
         # count: the engine may then hand values in without a Record (add_plain).
         self.plain = (
@@ -73,7 +74,7 @@ class ObjectAssembler:
 
     def add_plain(self, topic: str, partition: int, offset: int, value: Any) -> list[Batch]:
         """``add`` for a plain connector (see ``plain``): the same objects, less work."""
-        prepared = self._prepare(value, None)
+        prepared = value if self._bytes_as_they_are else self._prepare(value, None)
         state = self._partitions.get((topic, partition))
         if state is None or state.count == 0:
             return self.add(Record(topic, partition, offset, None, None, None), value, 0)

@@ -78,6 +78,13 @@ def compose_value_conversion(
     convert_value = converter.of_value
     check = record_format.check
     on_null = _null_policy(null_values)
+    if not chain and converter.gives_bytes and record_format.takes_bytes_as_they_are:
+
+        def bytes_as_they_are(raw: bytes | None) -> Any:
+            # ByteArrayConverter into ByteArrayFormat: nothing to convert or to check.
+            return on_null() if raw is None else raw
+
+        return bytes_as_they_are
     if not chain:
 
         def convert_bare(raw: bytes | None) -> Any:

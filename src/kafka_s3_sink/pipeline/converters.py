@@ -86,6 +86,8 @@ class ValueConverterPlugin:
     # The same as ``convert``, as a function of the record's value alone (every converter
     # here reads nothing else): lets the engine skip making a Record for each message.
     of_value: Callable[[bytes | None], Any] | None = None
+    # The value is the record's bytes as they are (ByteArrayConverter).
+    gives_bytes: bool = False
     # The value is a JSON document as parsed (dicts, lists, str, int, float, bool, None):
     # a JSON format may then write it with a faster encoder (see JsonFormat.for_documents).
     parsed_json: bool = False
@@ -397,6 +399,7 @@ def _build_byte_array(params: Params) -> ValueConverterPlugin:
         byte_array_value,
         _typed(OPTIONAL_BYTES, byte_array_value),
         of_value=_same_bytes,
+        gives_bytes=True,
     )
 
 

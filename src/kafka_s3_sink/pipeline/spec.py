@@ -47,6 +47,8 @@ class ValueConverter(Protocol):
 class RecordFormat(Protocol):
     extension: str  # e.g. ".bin", ".json" (compression suffix added separately)
     needs_schema: bool  # Avro, Parquet: values come with their Connect schema
+    # ByteArrayFormat: a bytes value needs neither a check nor a preparation.
+    takes_bytes_as_they_are: bool
 
     def check(self, value: Any) -> None:
         """Raise FormatError when the value cannot be written (before transforms settle)."""

@@ -18,6 +18,7 @@ class ByteArrayFormat:
     extension: str = ".bin"
     separator: bytes = b"\n"
     needs_schema = False
+    takes_bytes_as_they_are = True
 
     def check(self, value: Any) -> None:
         if not isinstance(value, bytes | bytearray | memoryview):

@@ -60,6 +60,7 @@ class JsonFormat:
     # transform): nothing but dicts, lists, str, int, float, bool and None.
     documents: bool = False
     needs_schema = False
+    takes_bytes_as_they_are = False
 
     def for_documents(self) -> JsonFormat:
         """This format, told that its values are parsed JSON documents: it may then write
