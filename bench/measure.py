@@ -6,7 +6,8 @@ tree counters (procstat.py), its consumer groups' committed offsets.  Definition
 - messages/s: messages archived between the first and the last object, divided by that
   span, so start-up is not in the rate (it is reported as `first_object_s`).  A message is
   archived when all its objects are stored (payload and timestamp for the reference
-  configuration).  With flush.size=N an object holds N messages.
+  configuration).  With flush.size=N an object holds N messages; Quix Streams' objects
+  hold what one checkpoint gathered, so its messages are counted from the objects' lines.
 - CPU s / 10k messages: the tree's CPU seconds from the moment the first object was seen to
   the end of the run, per message archived in that span (start-up excluded, as for the rate).
 - peak RSS: the largest resident set of the sink's processes during the run (kernel VmHWM).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from .observe import OffsetWatch, StoredObject, object_times, wait_first_object
@@ -33,12 +35,19 @@ def completions(
     objects: list[StoredObject], kinds: tuple[str, ...], until: float | None = None
 ) -> list[float]:
     """Sorted times at which each (partition, first offset) had all its `kinds` stored."""
+    return [t for t, _ in _completed(objects, kinds, until)]
+
+
+def _completed(
+    objects: list[StoredObject], kinds: tuple[str, ...], until: float | None = None
+) -> list[tuple[float, tuple[int, int]]]:
+    """(time, (partition, first offset)) of each completed object group, by time."""
     times: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
     for obj in objects:
         if obj.ext in kinds:
             times[(obj.partition, obj.offset)][obj.ext] = obj.stored_at
-    done = sorted(max(t.values()) for t in times.values() if len(t) == len(kinds))
-    return [t for t in done if until is None or t <= until]
+    done = sorted((max(t.values()), key) for key, t in times.items() if len(t) == len(kinds))
+    return [(t, key) for t, key in done if until is None or t <= until]
 
 
 def _targets(workload: Workload, flush_size: int) -> dict[int, int]:
@@ -56,10 +65,15 @@ def throughput(
     kinds: tuple[str, ...],
     time_limit: float,
     flush_size: int = 1,
+    records: Callable[[], dict[tuple[int, int], int]] | None = None,
 ) -> dict[str, Any]:
     """Watch a started sink archive `workload`; stop watching at the end or at time_limit.
 
     time_limit counts from the first object, so a slow start does not shorten the work.
+    `records`, for sinks whose objects hold a varying number of messages (Quix Streams
+    writes what one checkpoint gathered): called after watching, it maps (partition, first
+    offset) to the messages in that object, and messages are counted with it; flush_size
+    then only sets the committed offsets to wait for.
     """
     with TreeMonitor(handle.pid) as monitor:
         seen = wait_first_object(server, bucket, time.monotonic() + 120)
@@ -81,11 +95,17 @@ def throughput(
         busy, total = busy_now - busy_then, total_now - total_then
         peak_rss = monitor.peak_rss_mb()
     objects = object_times(server, bucket)
-    done = completions(objects, kinds, until=end)
-    messages = len(done) * flush_size
-    at_first = sum(1 for t in done if t <= seen) * flush_size
-    span = done[-1] - done[0] if len(done) > 1 else 0.0
-    rate = (messages - flush_size) / span if span > 0 else None
+    done = _completed(objects, kinds, until=end)
+    counts = records() if records is not None else None
+
+    def size(key: tuple[int, int]) -> int:
+        return counts.get(key, 0) if counts is not None else flush_size
+
+    messages = sum(size(key) for _, key in done)
+    at_first = sum(size(key) for t, key in done if t <= seen)
+    span = done[-1][0] - done[0][0] if len(done) > 1 else 0.0
+    # The first object's messages were archived before the span starts.
+    rate = (messages - size(done[0][1])) / span if span > 0 else None
     result: dict[str, Any] = {
         "messages": messages,
         "of": workload.messages,
@@ -93,7 +113,7 @@ def throughput(
         "seconds": round(span, 2),
         "msgs_per_s": round(rate, 1) if rate else None,
         "mb_per_s": round(rate * workload.payload_bytes / 1e6, 2) if rate else None,
-        "objects_per_s": round(rate * len(kinds) / flush_size, 1) if rate else None,
+        "objects_per_s": round((len(done) - 1) * len(kinds) / span, 1) if rate else None,
         "peak_rss_mb": peak_rss,
         "cpu_s_per_10k": (
             round((cpu_end - cpu_first) * 1e4 / (messages - at_first), 2)

@@ -7,6 +7,7 @@ by the producer when the message is handed to it, which is the send time latenci
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import produce_sinetstream  # noqa: E402
@@ -56,6 +57,54 @@ def fill(bootstrap: str, topic: str, partitions: int, payload_bytes: int, count:
         produce_sinetstream(
             bootstrap, topic, [payload] * min(20_000, count - start), type_spec=BIG_MESSAGES
         )
+    produce_s = time.monotonic() - t0
+    ends = end_offsets(bootstrap, topic, partitions)
+    if sum(ends.values()) != count:
+        raise RuntimeError(f"{topic} holds {sum(ends.values())} messages, expected {count}")
+    return Workload(topic, payload_bytes, count, ends, produce_s)
+
+
+def json_document(index: int, payload_bytes: int) -> bytes:
+    """One sensor reading as a JSON document of about ``payload_bytes``: the kinds of values
+    a converter meets (strings, integers, floats, a nested object, a list of floats)."""
+    readings = [round(20 + (index * 7 + i) % 100 / 7, 3) for i in range(16)]
+    document: dict[str, Any] = {
+        "device": f"sensor-{index % 50:03d}",
+        "seq": index,
+        "time": 1_764_000_000_000 + index,
+        "location": {"site": "lab-a", "rack": index % 8, "lat": 35.6895, "lon": 139.6917},
+        "temperature": 21.5 + (index % 40) / 10,
+        "ok": index % 13 != 0,
+        "readings": readings,
+    }
+    text = json.dumps(document, separators=(",", ":"))
+    pad = max(0, payload_bytes - len(text) - len(',"note":""'))
+    document["note"] = ("sample " * (pad // 7 + 1))[:pad]
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def fill_json(
+    bootstrap: str, topic: str, partitions: int, payload_bytes: int, count: int
+) -> Workload:
+    """Send ``count`` JSON documents of about ``payload_bytes`` with a plain Kafka producer
+    (no SINETStream framing: the values are what a JsonConverter reads), spread round-robin
+    over the partitions.  Documents differ (a sequence number, a device, readings)."""
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1 << 20, "acks": "all"}
+    )
+    t0 = time.monotonic()
+    for index in range(count):
+        value = json_document(index, payload_bytes)
+        while True:
+            try:
+                producer.produce(topic, value, partition=index % partitions)
+                break
+            except BufferError:  # the local queue is full: let it drain
+                producer.poll(0.05)
+        if index % 10_000 == 0:
+            producer.poll(0)
+    if producer.flush(60) != 0:
+        raise RuntimeError(f"{topic}: messages still unsent after 60 s")
     produce_s = time.monotonic() - t0
     ends = end_offsets(bootstrap, topic, partitions)
     if sum(ends.values()) != count:

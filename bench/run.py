@@ -29,15 +29,21 @@ from pathlib import Path
 from typing import Any
 
 from kafka_s3_sink.devtools.kafka_broker import DEFAULT_VERSION, LocalKafkaBroker
+from kafka_s3_sink.settings.variables import OPTIONS_BY_KEY
 
 from . import profiling
+from .baseline import BASELINE_REV, baseline_launcher
+from .delay_proxy import DelayProxy, run_delay_proxy
+from .local_store import local_case
 from .measure import consumer_latency, latency, throughput
 from .observe import OffsetWatch
-from .produce import Workload, fill
+from .produce import Workload, fill, fill_json
+from .quix_peer import quix_rows
 from .raw_limits import measure_consume_limit, measure_put_limit
 from .report import table, verdict_text, write_results_md
 from .s3_server import S3Server, run_fast_s3, run_moto
 from .sinks import (
+    JSON_VALUES,
     SinkHandle,
     SinkSkipped,
     batch_config,
@@ -66,8 +72,12 @@ PLANS: dict[str, dict[str, Any]] = {
     },
 }  # fmt: skip
 FLUSH_SIZE = 1000
+# Runs of this code and of the baseline's, back to back, in the batch cases.
+BASELINE_PAIRS = 3
 LATENCY_RATE = 200.0
 KS3_KINDS = (".bin", "-timestamp.txt")
+# Case "remote" (issue 16): every S3 request ~20 ms later, as from a site on AWS.
+REMOTE_DELAY_MS = 20.0
 
 
 def machine_info(server: S3Server) -> dict[str, Any]:
@@ -155,61 +165,126 @@ class Bench:
             yield
         (self.args.out / f"profile-{case}-summary.txt").write_text(profiling.summarize(raw))
 
-    def one_per_message(self, key: str, workload: Workload) -> list[dict[str, Any]]:
+    def one_per_message(
+        self, key: str, workload: Workload, via: DelayProxy | None = None
+    ) -> list[dict[str, Any]]:
+        """Each sink on `workload`; `via`: the sinks reach S3 through that delay proxy (the
+        objects are still read from the server itself), and each row gets its CPU."""
         bootstrap, topic, p = self.broker.bootstrap, workload.topic, self.plan
         assert self.watch is not None
         rows = []
+        s3 = via.server() if via else self.s3  # what the sinks are told to write to
+        measured = via.measure if via else lambda run: run()
 
         def ks3() -> dict[str, Any]:
             bucket = self.bucket(f"{key}-ks3")
-            env = ks3_env(bootstrap, topic, self.s3, bucket)
+            env = ks3_env(bootstrap, topic, s3, bucket)
             with run_kafka_s3_sink(self.work / f"{key}-ks3", env) as h, self._profiled(h, key):
                 return throughput(h, self.s3, bucket, self.watch, workload, KS3_KINDS,
                                   p["fast_limit_s"])  # fmt: skip
 
         def connect() -> dict[str, Any]:
             bucket = self.bucket(f"{key}-connect")
-            with run_connect(self.work / f"{key}-connect", bootstrap, topic, self.s3,
+            with run_connect(self.work / f"{key}-connect", bootstrap, topic, s3,
                              bucket, reference=True) as h:  # fmt: skip
                 return throughput(h, self.s3, bucket, self.watch, workload, KS3_KINDS,
                                   p["slow_limit_s"])  # fmt: skip
 
         def naive() -> dict[str, Any]:
             bucket = self.bucket(f"{key}-naive")
-            with run_naive(self.work / f"{key}-naive", bootstrap, topic, self.s3, bucket,
+            with run_naive(self.work / f"{key}-naive", bootstrap, topic, s3, bucket,
                            workload.messages, p["slow_limit_s"] + 10) as h:  # fmt: skip
                 return throughput(h, self.s3, bucket, self.watch, workload, KS3_KINDS,
                                   p["slow_limit_s"])  # fmt: skip
 
-        rows.append(_guard("kafka-s3-sink", ks3))
-        rows.append(_guard("Kafka Connect", connect))
-        rows.append(_guard("naive loop", naive))
+        rows.append(_guard("kafka-s3-sink", lambda: measured(ks3)))
+        rows.append(_guard("Kafka Connect", lambda: measured(connect)))
+        rows.append(_guard("naive loop", lambda: measured(naive)))
         return rows
+
+    def remote(self, workload: Workload, raw_bucket: str, limits: dict[str, Any]) -> dict[str, Any]:
+        """Case "remote": the 1 KB topic again, each sink through bench/delay_proxy.py."""
+        p, creds = self.plan, (self.s3.access_key, self.s3.secret_key)
+        # The service's own default (per connector), so that the bound follows it.
+        inflight = int(OPTIONS_BY_KEY["MAX_INFLIGHT_OBJECTS"].default or 0)
+        bound = inflight / (REMOTE_DELAY_MS / 1000)
+        name = f"raw PUT 1 KB, 64 in flight, S3 +{REMOTE_DELAY_MS:.0f} ms (obstore)"
+        with run_delay_proxy(self.work / "delay-proxy", self.s3, REMOTE_DELAY_MS) as proxy:
+            limits[name] = proxy.measure(lambda: measure_put_limit(
+                proxy.endpoint, raw_bucket, creds, 1024, p["raw_puts_1k"], 64, 60))  # fmt: skip
+            rows = self.one_per_message("remote", workload, via=proxy)
+        text = (
+            f"MAX_INFLIGHT_OBJECTS={inflight} uploads in flight per connector / "
+            f"{REMOTE_DELAY_MS:.0f} ms = {bound:,.0f} objects/s per connector; each of the two "
+            f"connectors writes one object per message, so at most {bound:,.0f} msgs/s (less: "
+            "a PUT takes the delay plus the server's own time)"
+        )
+        return {
+            "key": "remote",
+            "name": f"1 KB, object per message, S3 +{REMOTE_DELAY_MS:.0f} ms",
+            "limit_unit": "objects",
+            "limit_per_s": limits[name]["puts_per_s"],
+            "delay_ms": REMOTE_DELAY_MS,
+            "bound": {"max_inflight_objects": inflight, "msgs_per_s": round(bound), "text": text},
+            "rows": rows,
+        }
 
     def batch(self, workload: Workload, fmt: str) -> list[dict[str, Any]]:
         bootstrap, topic, p = self.broker.bootstrap, workload.topic, self.plan
-        ext = ".json" if fmt == "json" else ".bin"
+        ext = ".bin" if fmt == "bytearray" else ".json"
         assert self.watch is not None
 
-        def ks3() -> dict[str, Any]:
-            bucket = self.bucket(f"batch-{fmt}-ks3")
+        def ks3(launcher: list[str] | None = None, tag: str = "ks3") -> dict[str, Any]:
+            bucket = self.bucket(f"batch-{fmt}-{tag}")
             env = ks3_env(bootstrap, topic, self.s3, bucket)
             config = batch_config(topic, self.s3, bucket, FLUSH_SIZE, fmt)
             with (
-                run_kafka_s3_sink(self.work / f"batch-{fmt}-ks3", env, batch=config) as h,
-                self._profiled(h, f"batch-{fmt}"),
-            ):
+                run_kafka_s3_sink(self.work / f"batch-{fmt}-{tag}", env, batch=config,
+                                  launcher=launcher) as h,
+                self._profiled(h, f"batch-{fmt}-{tag}"),
+            ):  # fmt: skip
                 return throughput(h, self.s3, bucket, self.watch, workload, (ext,),
                                   p["fast_limit_s"], flush_size=FLUSH_SIZE)  # fmt: skip
 
         def connect() -> dict[str, Any]:
             bucket = self.bucket(f"batch-{fmt}-connect")
+            extra = JSON_VALUES if fmt == "jsonvalues" else None
             with run_connect(self.work / f"batch-{fmt}-connect", bootstrap, topic, self.s3,
-                             bucket, flush_size=FLUSH_SIZE, fmt=fmt) as h:  # fmt: skip
+                             bucket, flush_size=FLUSH_SIZE, fmt="json" if extra else fmt,
+                             extra=extra) as h:  # fmt: skip
                 return throughput(h, self.s3, bucket, self.watch, workload, (ext,),
                                   p["fast_limit_s"], flush_size=FLUSH_SIZE)  # fmt: skip
 
+        if fmt in ("bytearray", "jsonvalues") and "baseline" in self.args.only:
+            return self._against_baseline(ks3) + [_guard("Kafka Connect", connect)]
         return [_guard("kafka-s3-sink", ks3), _guard("Kafka Connect", connect)]
+
+    def _against_baseline(self, ks3: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+        """This code and the code at BASELINE_REV, back to back, BASELINE_PAIRS times (the
+        machine's load swings between runs): a row for each one's median run, and the
+        median ratio of the pairs in the first row."""
+        launcher = baseline_launcher()
+        label = f"kafka-s3-sink @{BASELINE_REV}"
+        runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for attempt in range(BASELINE_PAIRS):
+            current = _guard("kafka-s3-sink", lambda n=attempt: ks3(tag=f"ks3-{n}"))
+            before = _guard(label, lambda n=attempt: ks3(launcher, tag=f"base-{n}"))
+            runs.append((current, before))
+        ratios = sorted(
+            c["msgs_per_s"] / b["msgs_per_s"]
+            for c, b in runs
+            if c.get("msgs_per_s") and b.get("msgs_per_s")
+        )
+        rows = []
+        for side in (0, 1):
+            measured = [pair[side] for pair in runs if pair[side].get("msgs_per_s")]
+            measured.sort(key=lambda row: row["msgs_per_s"])
+            row = dict(measured[len(measured) // 2]) if measured else dict(runs[0][side])
+            row["runs_msgs_per_s"] = [pair[side].get("msgs_per_s") for pair in runs]
+            rows.append(row)
+        rows[0]["vs_baseline_ratios"] = [round(r, 2) for r in ratios]
+        rows[0]["vs_baseline_median"] = round(ratios[len(ratios) // 2], 2) if ratios else None
+        return rows
 
     def latency_rows(self) -> list[dict[str, Any]]:
         bootstrap, p = self.broker.bootstrap, self.plan
@@ -255,11 +330,17 @@ class Bench:
                      100 * 1024, p["messages_100k"])  # fmt: skip
         wbatch = fill(bootstrap, self.broker.create_topic("bench-batch", PARTITIONS),
                       PARTITIONS, 1024, p["messages_batch"])  # fmt: skip
+        wjson = fill_json(bootstrap, self.broker.create_topic("bench-jsonvalues", PARTITIONS),
+                          PARTITIONS, 1024, p["messages_batch"])  # fmt: skip
         workloads = {
             w.topic: f"{w.messages:,} messages of {w.payload_bytes:,} B payload, "
             f"{PARTITIONS} partitions (produced in {w.produce_s:.1f} s)"
             for w in (w1k, w100k, wbatch)
         }
+        workloads[wjson.topic] = (
+            f"{wjson.messages:,} JSON documents of ~{wjson.payload_bytes:,} B (plain producer), "
+            f"{PARTITIONS} partitions (produced in {wjson.produce_s:.1f} s)"
+        )
         print("limits", flush=True)
         raw_bucket = self.bucket("raw")
         limits = {
@@ -268,7 +349,7 @@ class Bench:
             "raw PUT 100 KB, 64 in flight (obstore)": measure_put_limit(
                 self.s3.endpoint, raw_bucket, creds, 100 * 1024, p["raw_puts_100k"], 64, 60),
         }  # fmt: skip
-        for w in (w1k, w100k, wbatch):
+        for w in (w1k, w100k, wbatch, wjson):
             item = measure_consume_limit(bootstrap, w.topic, w.messages, 60)
             item["steady_messages_per_s"] = _consume_rate(item)
             limits[f"bare consume {w.topic}"] = item
@@ -283,6 +364,12 @@ class Bench:
             cases.append({"key": key, "name": f"{put}, object per message",
                           "limit_unit": "objects", "limit_per_s": limit,
                           "rows": self.one_per_message(key, w)})  # fmt: skip
+            if key == "1k" and "quix" in only:  # a peer: Quix Streams, an object per message
+                cases[-1]["rows"] += quix_rows(self, w, "message")
+        if "remote" in only:
+            print(f"one object per message, 1 KB, S3 +{REMOTE_DELAY_MS:.0f} ms", flush=True)
+            self.watch = OffsetWatch(bootstrap, w1k.topic, PARTITIONS)
+            cases.append(self.remote(w1k, raw_bucket, limits))
         self.watch = OffsetWatch(bootstrap, wbatch.topic, PARTITIONS)
         for fmt in ("bytearray", "json") if "batch" in only else ():
             print(f"batch, flush.size={FLUSH_SIZE}, {fmt}", flush=True)
@@ -290,9 +377,25 @@ class Bench:
             cases.append({"key": f"batch-{fmt}", "name": f"1 KB, batch {FLUSH_SIZE} {fmt}",
                           "limit_unit": "messages", "limit_per_s": limit,
                           "rows": self.batch(wbatch, fmt)})  # fmt: skip
+        if "jsonvalues" in only:
+            print(f"batch, flush.size={FLUSH_SIZE}, JSON values parsed and written", flush=True)
+            self.watch = OffsetWatch(bootstrap, wjson.topic, PARTITIONS)
+            limit = limits[f"bare consume {wjson.topic}"]["steady_messages_per_s"]
+            cases.append({"key": "batch-jsonvalues",
+                          "name": f"1 KB JSON values, batch {FLUSH_SIZE}, JsonConverter",
+                          "limit_unit": "messages", "limit_per_s": limit,
+                          "rows": self.batch(wjson, "jsonvalues")})  # fmt: skip
+            if "quix" in only:  # a peer: Quix Streams' S3FileSink, ~1000 records an object
+                cases[-1]["rows"] += quix_rows(self, wjson, "batch")
+        local = None
+        if "local" in only:  # STORE_URL=file://: group commit vs fsync per file, the service
+            print("local store: fsync per file, group commit, the service", flush=True)
+            watch = OffsetWatch(bootstrap, w1k.topic, PARTITIONS)
+            local = local_case(self.work / "local", bootstrap, w1k, watch, self.args.quick)
         print(f"latency at {LATENCY_RATE:.0f} messages/s", flush=True)
         lat = self.latency_rows() if "latency" in only else []
-        return {"cases": cases, "latency": lat, "limits": limits, "workloads": workloads}
+        return {"cases": cases, "latency": lat, "limits": limits, "workloads": workloads,
+                "local_store": local}  # fmt: skip
 
 
 def main() -> int:
@@ -302,8 +405,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out")
     parser.add_argument(
         "--only",
-        default="1k,100k,batch,latency",
-        help="comma-separated cases to run (the limits are always measured)",
+        default="1k,100k,remote,batch,jsonvalues,baseline,quix,local,latency",
+        help="comma-separated cases to run (the limits are always measured); quix adds "
+        "Quix Streams' rows to 1k and jsonvalues, baseline the code at BASELINE_REV to the "
+        "batch cases",
     )
     parser.add_argument(
         "--profile",

@@ -27,10 +27,14 @@ from .kafka_connect import run_kafka_connect
 from .s3_server import S3Server, free_port, stop_process_group
 
 BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter"
+JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 FORMATS = {
     "bytearray": "io.confluent.connect.s3.format.bytearray.ByteArrayFormat",
     "json": "io.confluent.connect.s3.format.json.JsonFormat",
 }
+# Values that are JSON documents, parsed by the converter and written again by JsonFormat
+# (the converter and its setting, as a Kafka Connect user would give them).
+JSON_VALUES = {"value.converter": JSON_CONVERTER, "value.converter.schemas.enable": "false"}
 
 
 class SinkSkipped(RuntimeError):
@@ -64,6 +68,20 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float) -> float
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.02)
     return None
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Poll url every 20 ms until it answers 200; False on timeout or exit."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.02)
+    return False
 
 
 def _probe_rest(handle: SinkHandle, rest: str) -> None:
@@ -155,6 +173,9 @@ def run_kafka_s3_sink(
                     f"REGISTER_DEFAULTS=false (exit code {proc.poll()}; see {log.name})"
                 )
             handle.ready_s = time.time() - started_wall
+            # The REST API answers 503 to writes until the worker has started (GET /health).
+            if not _wait_healthy(rest + "/health", proc, timeout=60):
+                raise SinkSkipped(f"GET /health not 200 within 60 s (see {log.name})")
             status, text = _post_json(rest + "/connectors", {"name": name, "config": batch})
             if status not in (200, 201):
                 raise SinkSkipped(f"POST /connectors answered {status}: {text[:300]}")
@@ -168,13 +189,15 @@ def run_kafka_s3_sink(
 def batch_config(
     topic: str, server: S3Server, bucket: str, flush_size: int, fmt: str
 ) -> dict[str, str]:
-    """Confluent S3 sink settings for batch mode, as a Kafka Connect user would POST them."""
-    return {
+    """Confluent S3 sink settings for batch mode, as a Kafka Connect user would POST them.
+    ``fmt``: bytearray, json (raw bytes as base64 strings) or jsonvalues (JSON documents
+    parsed by JsonConverter and written by JsonFormat)."""
+    config = {
         "connector.class": "io.confluent.connect.s3.S3SinkConnector",
         "tasks.max": "1",
         "topics": topic,
         "flush.size": str(flush_size),
-        "format.class": FORMATS[fmt],
+        "format.class": FORMATS["json" if fmt == "jsonvalues" else fmt],
         "key.converter": BYTE_ARRAY_CONVERTER,
         "value.converter": BYTE_ARRAY_CONVERTER,
         "storage.class": "io.confluent.connect.s3.storage.S3Storage",
@@ -182,9 +205,12 @@ def batch_config(
         "s3.bucket.name": bucket,
         "s3.region": server.region,
         "store.url": server.endpoint,
-        "aws.access.key.id": server.access_key,
-        "aws.secret.access.key": server.secret_key,
+        # No aws.* keys: the .env store's own credentials apply (as the AWS default chain
+        # does for Kafka Connect), and a config carrying a secret needs an encryption key.
     }
+    if fmt == "jsonvalues":
+        config.update(JSON_VALUES)
+    return config
 
 
 @contextlib.contextmanager
@@ -197,10 +223,12 @@ def run_connect(
     flush_size: int = 1,
     fmt: str = "bytearray",
     reference: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> Iterator[SinkHandle]:
     """Kafka Connect + bench/java's connector; the handle's ready_s is the task's RUNNING.
 
     ``reference``: both connectors of the reference deployment (payload and timestamp).
+    ``extra``: connector properties added or overridden (e.g. the value converter).
     """
     with run_kafka_connect(
         workdir,
@@ -213,6 +241,7 @@ def run_connect(
         flush_size=flush_size,
         fmt=fmt,
         timestamp_connector=reference,
+        extra=extra,
     ) as connect:
         # run_kafka_connect stamps a monotonic start; convert to the wall clock of mtimes.
         started_wall = time.time() - (time.monotonic() - connect.started_at)
