@@ -96,7 +96,8 @@ class Uploads:
             return
         finally:
             await self._budget.release(size)
-        progress.finished_all(offsets)
+        for offset in offsets:
+            progress.finished(offset)
         stats = self.stats
         stats.records += records
         stats.bytes += size
