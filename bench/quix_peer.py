@@ -38,23 +38,22 @@ the store must tile each partition from offset 0 up to what the group committed.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import subprocess
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import cache_dir
+from .guard import guard
 from .measure import throughput
 from .observe import OffsetWatch
 from .produce import Workload
 from .s3_server import S3Server, stop_process_group
-from .sinks import SinkHandle, SinkSkipped
+from .sinks import SinkHandle
 
 if TYPE_CHECKING:
     from .run import Bench
@@ -270,14 +269,5 @@ def quix_row(bench: Bench, workload: Workload, mode: str, flush_size: int = 1000
 def quix_rows(bench: Bench, workload: Workload, mode: str) -> list[dict[str, Any]]:
     """The Quix row of a case, as run.py's other rows: a failure becomes a row saying why."""
     label = LABEL if mode == "batch" else f"{LABEL} (1 object/msg)"
-    t0 = time.monotonic()
-    try:
-        row = quix_row(bench, workload, mode)
-    except SinkSkipped as skipped:
-        row = {"skipped": str(skipped)}
-    except Exception as error:  # noqa: BLE001 - reported in the row, the run goes on
-        traceback.print_exc()
-        row = {"error": f"{type(error).__name__}: {error}"[:300]}
-    row = {"sink": label, **row}
-    print(f"  {label}: {json.dumps(row)} ({time.monotonic() - t0:.0f} s)", flush=True)
+    row = guard(label, lambda: quix_row(bench, workload, mode))
     return [row]

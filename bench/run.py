@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +33,7 @@ from kafka_s3_sink.settings.variables import OPTIONS_BY_KEY
 from . import profiling
 from .baseline import BASELINE_REV, baseline_launcher
 from .delay_proxy import DelayProxy, run_delay_proxy
+from .guard import guard as _guard
 from .measure import consumer_latency, latency, throughput
 from .observe import OffsetWatch
 from .produce import Workload, fill, fill_json
@@ -44,7 +44,6 @@ from .s3_server import S3Server, run_fast_s3, run_moto
 from .sinks import (
     JSON_VALUES,
     SinkHandle,
-    SinkSkipped,
     batch_config,
     ks3_env,
     run_connect,
@@ -120,21 +119,6 @@ def _consume_rate(item: dict[str, Any]) -> float | None:
     sink's rate); the span includes the whole topic but the first fetch."""
     span = item["seconds"] - (item["seconds_to_first_message"] or 0)
     return round(item["messages"] / span, 1) if span > 0 else None
-
-
-def _guard(label: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run one measurement; a failure becomes a row saying why, and the benchmark goes on."""
-    t0 = time.monotonic()
-    try:
-        row = run()
-    except SinkSkipped as skipped:
-        row = {"skipped": str(skipped)}
-    except Exception as error:  # noqa: BLE001 - reported in the row, the run goes on
-        traceback.print_exc()
-        row = {"error": f"{type(error).__name__}: {error}"[:300]}
-    row = {"sink": label, **row}
-    print(f"  {label}: {json.dumps(row)} ({time.monotonic() - t0:.0f} s)", flush=True)
-    return row
 
 
 class Bench:
