@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 _BATCH = 500  # messages per consume call at most
 _BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
 _POLL_TIMEOUT_S = 0.2
+_WATERMARKS_EVERY_S = 1.0  # how fresh lag() is
 # Uploads failing for this long show in the task's status (shorter blips do not).
 _RETRY_REPORT_AFTER_S = 5.0
 # After a freeze with no committed offset to probe the group with: two heartbeats.
@@ -103,6 +104,10 @@ class SinkTask:
         self._last_commit = time.monotonic()
         self._stopping = asyncio.Event()  # request_stop(), or a failure
         self._batch_size = _BATCH
+        # High watermarks per partition, read on the Kafka thread for lag(): the event loop
+        # never calls the consumer (see _note_watermarks).
+        self._high_watermarks: dict[tuple[str, int], int] = {}
+        self._watermarks_at = 0.0
         # errors.deadletterqueue.topic.name: dead letters also go to that topic.
         self._dead_letter_queue = (
             DeadLetterQueue(spec, consumer_config, task_id) if spec.dead_letter_topic else None
@@ -183,7 +188,30 @@ class SinkTask:
             # Size batches by bytes, not count: 500 camera images would be 500 x 10 MB.
             average = max(1, sum(len(m) for m in messages) // len(messages))
             self._batch_size = max(1, min(_BATCH, _BATCH_BYTES // average))
+        self._note_watermarks()
         return messages
+
+    def _note_watermarks(self) -> None:
+        """On the Kafka thread, at most once a second: the cached high watermarks.
+
+        Only the Kafka thread touches the consumer.  A consumer call from another thread
+        waits while a rebalance callback runs, and _on_revoke waits for the event loop to
+        drain uploads: had lag() asked the consumer from the event loop, the two would
+        have waited for each other until the shutdown timeout (or for good).
+        """
+        now = time.monotonic()
+        if now - self._watermarks_at < _WATERMARKS_EVERY_S or self._consumer is None:
+            return
+        self._watermarks_at = now
+        highs: dict[tuple[str, int], int] = {}
+        for key in list(self._progress):
+            try:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+            except KafkaException:
+                continue
+            if high >= 0:
+                highs[key] = high
+        self._high_watermarks = highs
 
     def request_stop(self) -> None:
         """Stop this task only (pause, restart, delete): uploads finish, offsets commit."""
@@ -460,15 +488,11 @@ class SinkTask:
     def lags(self) -> dict[tuple[str, int], int]:
         """Messages not yet stored, per (topic, partition), from cached high watermarks."""
         out: dict[tuple[str, int], int] = {}
-        if self._consumer is None:
-            return out
+        highs = self._high_watermarks
         for key, progress in list(self._progress.items()):
-            try:
-                _, high = self._consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
-            except Exception:
-                continue
+            high = highs.get(key)
             needed = progress.first_unstored
-            if high >= 0 and needed is not None:
+            if high is not None and needed is not None:
                 out[key] = max(0, high - needed)
         return out
 
