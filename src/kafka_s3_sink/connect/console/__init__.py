@@ -1,0 +1,1 @@
+"""The web console under /ui/: static pages (static/) calling the JSON endpoints here."""
