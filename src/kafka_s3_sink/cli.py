@@ -11,6 +11,7 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 
 from . import __version__
+from .archive import command as archive_command
 from .connect.state.config_topic import ConfigStoreError
 from .engine.kafka_io import BrokerError, StartupTimeout
 from .logformat import setup_logging
@@ -51,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         "keygen", help="write a new CONFIG_ENCRYPTION_KEY_FILE (readable by its owner only)"
     )
     keygen.add_argument("path", type=Path)
+    archive_command.add_parsers(commands)
     args = parser.parse_args(argv)
+    if args.command == "restore":
+        return archive_command.run_restore(args)
+    if args.command == "audit":
+        return archive_command.run_audit(args)
     if args.command == "keygen":
         return _keygen(args.path)
     if args.command == "health":

@@ -91,4 +91,7 @@ def connector_policy(settings: Settings, box: SecretBox | None) -> ConnectorPoli
             allowed_paths=tuple(Path(p) for p in settings["CONFIG_PROVIDERS_ALLOWED_PATHS"] or ()),
             reserved_env=frozenset(OPTIONS_BY_KEY) | {"AWS_SECRET_ACCESS_KEY"},
         ),
+        sinetstream_config=Path(settings["SINETSTREAM_CONFIG"])
+        if settings["SINETSTREAM_CONFIG"]
+        else None,
     )

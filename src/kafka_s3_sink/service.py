@@ -17,9 +17,10 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from . import __version__
@@ -36,15 +37,23 @@ from .connect.state.config_file import ConfigFile
 from .connect.state.config_topic import ConfigStore, ConfigTopic, StoredConnector
 from .connect.state.secret_box import SecretBox
 from .connect.worker import Worker
-from .engine.kafka_io import BrokerError, check_topic, consumer_config, probe_client
+from .console_setup import build_console
+from .engine.kafka_io import (
+    BrokerError,
+    check_topic,
+    consumer_config,
+    probe_client,
+    use_security,
+)
 from .engine.sink_task import SinkTask, TaskOptions
-from .pipeline.spec import ConnectorSpec
+from .pipeline.spec import ConnectorConfigError, ConnectorSpec
 from .security import connector_policy, rest_access, secret_box, tls_files
 from .settings.reference_connectors import reference_connector_configs, store_spec
-from .settings.variables import Settings
+from .settings.variables import ConfigError, Settings
 from .startup import RETRY_INTERVAL_S, Readiness, StopRequested, wait_for
 from .store import ObjectStore, StoreError
 from .store.s3 import S3ObjectStore
+from .transport import check_s3_transport, kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +85,15 @@ def task_options(settings: Settings) -> TaskOptions:
 
 def reference_specs(settings: Settings) -> list[ConnectorSpec]:
     defaults = store_spec(settings)
-    return [
-        parse_connector_config(name, config, defaults)
-        for name, config in reference_connector_configs(settings).items()
-    ]
+    try:
+        return [
+            parse_connector_config(name, config, defaults)
+            for name, config in reference_connector_configs(settings).items()
+        ]
+    except ConnectorConfigError as error:
+        # Only the SINETStream config file can make the .env's connectors invalid: say so.
+        where = "SINETSTREAM_CONFIG: " if error.key.startswith("value.converter.") else ""
+        raise ConfigError(f"{where}{error}") from None
 
 
 async def run_service(settings: Settings) -> None:
@@ -107,6 +121,8 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     register_defaults = settings["REGISTER_DEFAULTS"] == "true"
     # Credentials, keys and certificates that cannot be read fail here, before anything starts.
     access = rest_access(settings)
+    check_s3_transport(settings)
+    use_security(kafka_security(settings))  # every Kafka client made from here on
     box = secret_box(settings)
     policy = connector_policy(settings, box)
     if register_defaults:
@@ -130,8 +146,10 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
     try:
         # The port first: /health answers "starting" (and why) while the rest waits.
         mask = settings["REST_MASK_SECRETS"] == "true"
-        app = _rest_app(worker, policy, access, readiness, cluster, mask)
+        console = build_console(settings, worker, access.tls)  # the web console, /ui
+        app = _rest_app(worker, policy, access, readiness, cluster, mask, console.routes())
         background.append(await _start_rest_api(app, settings, access))
+        background.append(asyncio.create_task(console.rates.run(stop)))
         store = await _wait_for_dependencies(settings, worker, readiness, stop, cluster)
         follower = await _load_connectors(worker, settings, register_defaults)
         readiness.ready()
@@ -167,6 +185,7 @@ def _rest_app(
     readiness: Readiness,
     cluster: dict[str, str],
     mask_secrets_shown: bool = True,
+    console: Sequence[BaseRoute] = (),
 ) -> ASGIApp:
     collector = WorkerCollector(worker.options.stats, worker, worker.sink_tasks, readiness)
     app = create_app(
@@ -180,6 +199,7 @@ def _rest_app(
         access=access,
         health=readiness,
         metrics=metrics_renderer(collector),
+        console=console,
     )
     return StartupGate(app, lambda: readiness.starting)
 

@@ -2,6 +2,7 @@
 
     cli, service, demo        wiring: may use everything
     settings/                 .env and the reference connectors
+    archive/                  restore and audit: the archive read back (beside connect/)
     connect/                  the Kafka Connect control plane (config, REST, state, worker)
     engine/                   the data plane at run time (consume, upload, commit)
     pipeline/                 pure record transformations (decode ... format)
@@ -28,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"pipeline", "store"},
     "connect": {"engine", "pipeline", "store"},
     "settings": {"pipeline", "store"},
+    "archive": {"store", "pipeline", "engine.kafka_io", "settings"},
     "devtools": set(),
 }
 

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -120,8 +122,90 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
+@dataclass(frozen=True)
+class SaslSslListener:
+    """A second client listener, SASL over TLS, beside the PLAINTEXT one.
+
+    ``cert_file``/``key_file``: the broker's PEM certificate (chain) and unencrypted PKCS#8
+    key.  ``users`` (name -> password) may log in with PLAIN, SCRAM-SHA-256 and
+    SCRAM-SHA-512: PLAIN users are listed in the listener's JAAS config, SCRAM credentials
+    are written into the metadata when the storage is formatted (first start only)."""
+
+    cert_file: Path
+    key_file: Path
+    users: Mapping[str, str] = field(default_factory=dict)
+    # Set: every client must present a certificate this CA signed (ssl.client.auth=required).
+    client_ca_file: Path | None = None
+
+    def properties(self, port: int) -> dict[str, object]:
+        name = "listener.name.sasl_ssl"
+        plain_users = " ".join(f'user_{u}="{_jaas_quote(pw)}"' for u, pw in self.users.items())
+        pem = (self.key_file.read_text() + self.cert_file.read_text()).strip()
+        return {
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            f"{name}.plain.sasl.jaas.config": _properties_escape(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f"{plain_users};"
+            ),
+            f"{name}.scram-sha-256.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            f"{name}.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            f"{name}.ssl.keystore.type": "PEM",
+            # Inline PEM (key then chain): no keystore file or keytool needed.
+            f"{name}.ssl.keystore.key": _properties_escape(_pem_line(pem, "PRIVATE KEY")),
+            f"{name}.ssl.keystore.certificate.chain": _properties_escape(
+                _pem_line(pem, "CERTIFICATE")
+            ),
+            **self._client_auth(name),
+        }
+
+    def _client_auth(self, name: str) -> dict[str, object]:
+        if self.client_ca_file is None:
+            return {}
+        trusted = _pem_line(self.client_ca_file.read_text(), "CERTIFICATE")
+        return {
+            f"{name}.ssl.client.auth": "required",
+            f"{name}.ssl.truststore.type": "PEM",
+            f"{name}.ssl.truststore.certificates": _properties_escape(trusted),
+        }
+
+    def scram_arguments(self) -> list[str]:
+        """``kafka-storage format`` arguments creating the SCRAM credentials."""
+        args: list[str] = []
+        for user, password in self.users.items():
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+                args += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
+        return args
+
+
+def _jaas_quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _properties_escape(text: str) -> str:
+    # Java properties: a backslash starts an escape, a newline would end the value.
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _pem_line(pem: str, kind: str) -> str:
+    """The blocks of ``kind`` (CERTIFICATE, PRIVATE KEY) of ``pem``, newline-separated."""
+    blocks, inside = [], False
+    for line in pem.splitlines():
+        if line.startswith("-----BEGIN ") and kind in line:
+            inside = True
+        if inside:
+            blocks.append(line)
+        if line.startswith("-----END ") and kind in line:
+            inside = False
+    return "\n".join(blocks)
+
+
 class LocalKafkaBroker:
-    """One combined broker+controller KRaft node, listening on 127.0.0.1 only."""
+    """One combined broker+controller KRaft node, listening on 127.0.0.1 only; with
+    ``sasl_ssl``, a SASL_SSL client listener too (``sasl_ssl_bootstrap``)."""
 
     def __init__(
         self,
@@ -130,10 +214,12 @@ class LocalKafkaBroker:
         message_max_bytes: int = 16 * 1024 * 1024,
         auto_create_topics: bool = False,
         version: str = DEFAULT_VERSION,
+        sasl_ssl: SaslSslListener | None = None,
     ) -> None:
         self.workdir = Path(workdir)
-        free_port, self.controller_port = _free_ports(2)
+        free_port, self.controller_port, self.sasl_ssl_port = _free_ports(3)
         self.port = port or free_port
+        self.sasl_ssl = sasl_ssl
         self.message_max_bytes = message_max_bytes
         self.auto_create_topics = auto_create_topics
         self.version = version
@@ -143,6 +229,11 @@ class LocalKafkaBroker:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        """The SASL_SSL listener: its certificate must name 127.0.0.1 (or use localhost)."""
+        return f"127.0.0.1:{self.sasl_ssl_port}"
 
     def _properties(self) -> str:
         max_bytes = self.message_max_bytes + 1024  # room for the record batch's own header
@@ -180,6 +271,12 @@ class LocalKafkaBroker:
             "num.io.threads": 2,
             "background.threads": 2,
         }
+        if self.sasl_ssl is not None:
+            sasl = f"SASL_SSL://127.0.0.1:{self.sasl_ssl_port}"
+            props["listeners"] = f"{props['listeners']},{sasl}"
+            props["advertised.listeners"] = f"{props['advertised.listeners']},{sasl}"
+            props["listener.security.protocol.map"] += ",SASL_SSL:SASL_SSL"
+            props.update(self.sasl_ssl.properties(self.sasl_ssl_port))
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
     def _java(self, main_class: str, *args: str) -> list[str]:
@@ -208,6 +305,8 @@ class LocalKafkaBroker:
         if not (self.workdir / "data" / "meta.properties").exists():
             # Static controller.quorum.voters: so no --standalone (that is for dynamic quorums).
             fmt = ["format", "-t", _kafka_uuid(), "-c", str(config)]
+            if self.sasl_ssl is not None:
+                fmt += self.sasl_ssl.scram_arguments()
             res = subprocess.run(
                 self._java("kafka.tools.StorageTool", *fmt),
                 capture_output=True,

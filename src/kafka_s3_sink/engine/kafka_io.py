@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, Message
@@ -25,6 +27,7 @@ class TopicMissing(BrokerError):
 class StartupTimeout(RuntimeError):
     """A dependency was still missing when STARTUP_WAIT_S ran out."""
 
+
 # Errors of a broker that answers and refuses us: waiting will not change them.
 _REFUSALS = {
     KafkaError.SASL_AUTHENTICATION_FAILED,
@@ -35,11 +38,24 @@ _REFUSALS = {
 }
 
 
+# TLS and SASL settings (librdkafka names) of every client: one service talks to one
+# cluster, so they are set once at start-up (use_security) rather than passed down through
+# every layer that only knows the bootstrap address.
+_security: dict[str, str] = {}
+
+
+def use_security(settings: Mapping[str, str]) -> None:
+    """Make every Kafka client made from now on connect with ``settings``
+    (security.protocol, ssl.*, sasl.*)."""
+    _security.clear()
+    _security.update(settings)
+
+
 def client_config(bootstrap: str) -> dict[str, Any]:
     """How every Kafka client of the service connects: the brokers, and whatever connection
     and security settings the service is given.  Every Producer, Consumer and AdminClient
     of the service starts from this, so that none connects differently from the others."""
-    return {"bootstrap.servers": bootstrap}
+    return {"bootstrap.servers": bootstrap, **_security}
 
 
 def consumer_config(
@@ -74,14 +90,68 @@ def consumer_config(
     return config
 
 
-def probe_client(bootstrap: str) -> AdminClient:
+class ProbeClient(AdminClient):  # type: ignore[misc]
+    """An AdminClient that keeps the connection errors librdkafka reports.
+
+    A broker that refuses the login (SASL) or whose certificate fails the check (TLS) looks
+    like an unreachable one to ``list_topics`` (a transport failure after the timeout);
+    only these reports say why.  They are delivered by ``poll()`` in the calling thread,
+    unlike log callbacks, so they carry no deadlock risk (see probe_client)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.errors: deque[KafkaError] = deque(maxlen=16)
+        super().__init__({**config, "error_cb": self.errors.append})
+
+    def fresh(self) -> None:
+        """Forget what was reported before now."""
+        self.poll(0)
+        self.errors.clear()
+
+    def refusal(self) -> KafkaError | None:
+        """The last login or TLS failure reported since ``fresh()``, if any."""
+        self.poll(0)
+        return next((e for e in reversed(self.errors) if _is_login_failure(e)), None)
+
+
+def _is_tls_failure(error: KafkaError) -> bool:
+    # A TLS alert from the broker (a client certificate it requires or refuses) arrives
+    # as a transport error: only OpenSSL's words in it tell it from a dropped connection.
+    # A connection cut mid-handshake (a broker restarting) names no certificate or alert,
+    # and stays something to wait for.
+    text = error.str()
+    tls = error.code() == KafkaError._SSL or "SSL routines" in text
+    return tls and ("certificate" in text or "alert" in text)
+
+
+def _is_login_failure(error: KafkaError) -> bool:
+    return (
+        error.code() in (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED)
+        or _is_tls_failure(error)
+    )
+
+
+def probe_client(bootstrap: str) -> ProbeClient:
     """One AdminClient for repeated reachability checks (start-up waits, /health).
 
     Made once and kept: a client with a Python log callback that is destroyed while the
     broker is away can deadlock the process (librdkafka's threads wait for the GIL to log
     while the destroying thread holds it and waits for them).  So no callback here: level 0
     keeps librdkafka's connection-refused chatter off stderr by itself."""
-    return AdminClient({**client_config(bootstrap), "log_level": 0})
+    return ProbeClient({**client_config(bootstrap), "log_level": 0})
+
+
+def _refused(bootstrap: str, error: KafkaError) -> BrokerError:
+    """The one line for a broker that refuses this service's login or certificate check."""
+    if _is_tls_failure(error):
+        return BrokerError(
+            f"the TLS connection to the Kafka broker at {bootstrap} failed ({error.str()}): "
+            "check KAFKA_TLS_CA_FILE (the CA that signed the broker's certificate), "
+            "KAFKA_TLS_CERT_FILE/KAFKA_TLS_KEY_FILE, and KAFKA_SECURITY_PROTOCOL"
+        )
+    return BrokerError(
+        f"the Kafka broker at {bootstrap} refused the login ({error.str()}): check "
+        "KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM"
+    )
 
 
 def check_topic(
@@ -94,12 +164,17 @@ def check_topic(
     them), or BrokerError when the broker refuses us (it will again: stop).
     """
     if admin is None:
-        admin = AdminClient({**client_config(bootstrap), "log_level": 0, "logger": _quiet})
+        admin = ProbeClient({**client_config(bootstrap), "log_level": 0, "logger": _quiet})
+    if isinstance(admin, ProbeClient):
+        admin.fresh()
     try:
         # All topics, not just ours: asking for one topic by name may auto-create it.
         metadata = admin.list_topics(timeout=timeout_s)
     except KafkaException as error:
         kafka_error: KafkaError = error.args[0]
+        refusal = admin.refusal() if isinstance(admin, ProbeClient) else None
+        if refusal is not None:
+            raise _refused(bootstrap, refusal) from None
         if kafka_error.fatal() or kafka_error.code() in _REFUSALS:
             raise BrokerError(
                 f"the Kafka broker at {bootstrap} refused the connection "
@@ -144,6 +219,7 @@ def to_record(message: Message) -> Record:
         key=message.key(),
         value=message.value(),
         headers=tuple(headers) if headers else (),
+        timestamp_type=kind,
     )
 
 

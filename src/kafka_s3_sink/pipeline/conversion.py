@@ -32,6 +32,9 @@ def compose_conversion(
     or when schemas may change from record to record (a change closes the open objects, as
     Confluent's schema.compatibility=NONE does); otherwise it travels alone, the fast path.
     """
+    if getattr(record_format, "whole_record", False):
+        # The lossless format keeps the record as it came, tombstones included.
+        return _whole_record
     fail_on_null = null_values == "fail"
     check = record_format.check
     transform = apply_chain(chain)
@@ -68,3 +71,7 @@ def compose_conversion(
         return Typed(transform_schema(typed.schema), value)
 
     return convert_with_schema
+
+
+def _whole_record(record: Record) -> Record:
+    return record

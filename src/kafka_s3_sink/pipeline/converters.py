@@ -34,7 +34,8 @@ from .schema import (
     Typed,
     from_json,
 )
-from .sinetstream_codec import UndecodableMessage, decode
+from .sinetstream_codec import UndecodableMessage, decode, decode_protected
+from .sinetstream_options import ReaderOptions, option_names, read_options
 
 SINETSTREAM_CONVERTER = "jp.ad.sinet.sinetstream.connect.converters.SinetStreamConverter"
 BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter"
@@ -316,10 +317,26 @@ _ANY = ("schemas.enable",)
 
 def _build_sinetstream(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
-    params.reject_unknown("SinetStreamConverter", (*_ANY, *_AVRO_DATA_OPTIONS))
-    return ValueConverterPlugin(
-        SINETSTREAM_CONVERTER, sinetstream_value, _typed(SINETSTREAM_SCHEMA, sinetstream_value)
+    # Decryption and decompression (sinetstream_options.py); without them, the fast path.
+    options = read_options(params)
+    params.reject_unknown(
+        "SinetStreamConverter", (*_ANY, *_AVRO_DATA_OPTIONS, *option_names(params))
     )
+    convert = sinetstream_value if options is None else _protected_value(options)
+    return ValueConverterPlugin(SINETSTREAM_CONVERTER, convert, _typed(SINETSTREAM_SCHEMA, convert))
+
+
+def _protected_value(options: ReaderOptions) -> Converter:
+    decrypt, decompress = options.decrypt, options.decompress
+    latest = options.latest_key_version
+
+    def convert(record: Record) -> Struct | None:
+        if record.value is None:
+            return None
+        message = decode_protected(record.value, decrypt, decompress, latest)
+        return Struct(tstamp=message.tstamp_us, msg=message.msg)
+
+    return convert
 
 
 def _build_byte_array(params: Params) -> ValueConverterPlugin:

@@ -19,10 +19,14 @@ T = TypeVar("T")
 SECRET_MARKERS = ("password", "secret")
 
 
+# Secrets whose key names do not say so: the S3 sink's SSE-C key (Confluent PASSWORD keys).
+SECRET_KEY_SUFFIXES = ("sasl.jaas.config", "s3.sse.customer.key", "s3.sse.key")
+
+
 def is_secret_key(key: str) -> bool:
     lowered = key.lower()
     return any(marker in lowered for marker in SECRET_MARKERS) or lowered.endswith(
-        "sasl.jaas.config"
+        SECRET_KEY_SUFFIXES
     )
 
 

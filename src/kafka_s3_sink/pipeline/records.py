@@ -16,6 +16,9 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...] = ()
+    # librdkafka's timestamp type: 1 CreateTime, 2 LogAppendTime, 0 not known.  Only the
+    # lossless format writes it; everything else goes by timestamp_ms alone.
+    timestamp_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)

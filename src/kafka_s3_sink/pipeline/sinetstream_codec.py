@@ -1,4 +1,5 @@
-"""Decoding of SINETStream messages (formats v2 and v3, unencrypted).
+"""Decoding of SINETStream messages (formats v2 and v3; encrypted and compressed ones
+through ``decode_protected``, with the reader's decryption and decompression).
 
 The reference deployment's converter turns a record value into ``{tstamp, msg}``.  This
 module does the same from the bytes alone, so that a value it cannot read is reported with
@@ -12,6 +13,7 @@ Layout (reference-deployment.md section 3)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 V3_MARKER = b"\xdf\x03\x00\x00"
@@ -55,6 +57,60 @@ def decode(value: bytes | None) -> SinetStreamMessage:
         return SinetStreamMessage(tstamp, msg, 3)
     tstamp, msg = _decode_v2(view)
     return SinetStreamMessage(tstamp, msg, 2)
+
+
+Decrypt = Callable[[memoryview, int], bytes]  # (body after the header, key version) -> v2
+Decompress = Callable[[bytes | memoryview], bytes]
+
+
+def decode_protected(
+    value: bytes | None, decrypt: Decrypt | None, decompress: Decompress | None, latest: int
+) -> SinetStreamMessage:
+    """Decode a value that may be encrypted and whose msg may be compressed.
+
+    ``decrypt`` is None when no key is configured; ``latest`` is the key version of a
+    message without v3 header (a v2 writer with encryption), as SINETStream readers take
+    the highest one.  Unencrypted messages (key version 0, plain v2) are read as they are,
+    so a topic that moves to encryption keeps being archived across the change.
+    """
+    if value is None:
+        raise UndecodableMessage("null value (tombstone): no SINETStream message to decode")
+    view = memoryview(value)
+    version = 2
+    key_version = 0
+    body = view
+    if view[: len(V3_MARKER)] == V3_MARKER and len(view) > _V3_HEADER_LEN:
+        version = 3
+        key_version = int.from_bytes(view[len(V3_MARKER) : _V3_HEADER_LEN], "big")
+        body = view[_V3_HEADER_LEN:]
+    elif decrypt is not None and bytes(view[: len(_V2_HEADER)]) != _V2_HEADER:
+        key_version = latest
+    if key_version == 0:
+        tstamp, msg = _decode_v2(body)
+    elif decrypt is None:
+        return decode(value)  # its reason: encrypted, no key
+    elif version == 2:
+        try:
+            tstamp, msg = _decode_v2(memoryview(decrypt(body, key_version)))
+        except UndecodableMessage as error:  # no header: maybe no SINETStream at all
+            raise UndecodableMessage(
+                f"not a SINETStream message: starts with {bytes(view[:4]).hex(' ')} (no v3 "
+                f"header, not v2), and read as a v2 message encrypted with key version "
+                f"{key_version} it does not decrypt either ({error.reason})"
+            ) from None
+    else:
+        plaintext = memoryview(decrypt(body, key_version))
+        try:
+            tstamp, msg = _decode_v2(plaintext)
+        except UndecodableMessage as error:
+            raise UndecodableMessage(
+                f"decrypted with key version {key_version}, the message is still not "
+                f"SINETStream ({error.reason}): wrong password or key for that key version, "
+                "or other crypto settings than the writer's"
+            ) from None
+    if decompress is not None:
+        msg = memoryview(decompress(msg))
+    return SinetStreamMessage(tstamp, msg, version)
 
 
 def _decode_v2(view: memoryview) -> tuple[int, memoryview]:

@@ -29,6 +29,13 @@ def store_spec(settings: Settings) -> StoreSpec:
         secret_access_key=settings["AWS_SECRET_KEY"],
         local_root=settings.local_root,
         create_bucket=settings.create_bucket or settings.local_root is not None,
+        sse_algorithm=settings["S3_SSE_ALGORITHM"],
+        sse_kms_key_id=settings["S3_SSE_KMS_KEY_ID"],
+        sse_customer_key=settings["S3_SSE_CUSTOMER_KEY"],
+        proxy_url=settings["S3_PROXY_URL"],
+        proxy_user=settings["S3_PROXY_USER"],
+        proxy_password=settings["S3_PROXY_PASSWORD"],
+        ca_file=settings["S3_CA_FILE"],
     )
 
 
@@ -56,7 +63,27 @@ def _common(settings: Settings) -> dict[str, str]:
     store_url = settings["S3_ENDPOINT_URL"] or settings["STORE_URL"]
     if store_url:
         config["store.url"] = store_url
+    # The SINETStream config file is named, not copied: its password stays out of the
+    # config topic, and the file is read when the connectors start.
+    if settings["SINETSTREAM_CONFIG"]:
+        config["value.converter.sinetstream.config.file"] = settings["SINETSTREAM_CONFIG"]
+        if settings["SINETSTREAM_SERVICE"]:
+            config["value.converter.sinetstream.service"] = settings["SINETSTREAM_SERVICE"]
+    # What register.sh would write for these settings; the secrets (S3_SSE_CUSTOMER_KEY,
+    # S3_PROXY_PASSWORD) stay out of the stored config and come from the service's store,
+    # as AWS_SECRET_KEY does.
+    for key, variable in _S3_TRANSPORT_KEYS.items():
+        if settings[variable]:
+            config[key] = settings[variable]
     return config
+
+
+_S3_TRANSPORT_KEYS = {
+    "s3.ssea.name": "S3_SSE_ALGORITHM",
+    "s3.sse.kms.key.id": "S3_SSE_KMS_KEY_ID",
+    "s3.proxy.url": "S3_PROXY_URL",
+    "s3.proxy.user": "S3_PROXY_USER",
+}
 
 
 def reference_connector_configs(settings: Settings) -> dict[str, dict[str, str]]:

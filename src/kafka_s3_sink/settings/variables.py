@@ -20,6 +20,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..pipeline.timeformat import DatePattern, PatternError
 from .dotenv import read_dotenv
+from .transport_values import (
+    TransportHint,
+    kafka_protocol,
+    proxy_url,
+    sasl_mechanism,
+    sse_algorithm,
+    sse_customer_key,
+)
 
 
 class ConfigError(ValueError):
@@ -195,6 +203,18 @@ def _store_places(text: str) -> tuple[str, ...]:
     return places
 
 
+def _transport(parse: Callable[[str], str]) -> Callable[[str], str]:
+    """A transport_values parser whose precise reason is kept in the error line."""
+
+    def run(text: str) -> str:
+        try:
+            return parse(text)
+        except TransportHint as error:
+            raise Hint(str(error)) from None
+
+    return run
+
+
 def is_loopback(host: str) -> bool:
     """Whether binding ``host`` keeps the port on this machine (a name other than
     localhost counts as not: what it resolves to may change)."""
@@ -260,6 +280,109 @@ OPTIONS: tuple[Option, ...] = (
         "extension of payload objects",
     ),
     Option("REST_PORT", "8083", "a TCP port", "Kafka Connect REST port", _port),
+    # Ours: TLS and SASL to Kafka, for every Kafka client of the service (transport.py).
+    Option(
+        "KAFKA_SECURITY_PROTOCOL",
+        "PLAINTEXT",
+        "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+        "how every Kafka client of the service connects (security.protocol); SASL_* need "
+        "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD",
+        _transport(kafka_protocol),
+    ),
+    Option(
+        "KAFKA_SASL_MECHANISM",
+        "",
+        "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+        "SASL mechanism (sasl.mechanism), with SASL_PLAINTEXT or SASL_SSL",
+        _transport(sasl_mechanism),
+    ),
+    Option("KAFKA_SASL_USERNAME", "", "a user name", "SASL user (sasl.username)"),
+    Option(
+        "KAFKA_SASL_PASSWORD",
+        "",
+        "a password",
+        "SASL password (sasl.password); never logged, [hidden] wherever shown",
+        secret=True,
+    ),
+    Option(
+        "KAFKA_TLS_CA_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "CA certificate(s) the broker's certificate is checked against (ssl.ca.location), "
+        "with SSL or SASL_SSL; unset: the system's CAs",
+        _absolute_path,
+    ),
+    Option(
+        "KAFKA_TLS_CERT_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "client certificate for brokers that require one (ssl.certificate.location); needs "
+        "KAFKA_TLS_KEY_FILE",
+        _absolute_path,
+    ),
+    Option(
+        "KAFKA_TLS_KEY_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "private key of KAFKA_TLS_CERT_FILE (ssl.key.location)",
+        _absolute_path,
+    ),
+    Option(
+        "KAFKA_TLS_KEY_PASSWORD",
+        "",
+        "a password",
+        "password of an encrypted KAFKA_TLS_KEY_FILE (ssl.key.password)",
+        secret=True,
+    ),
+    # Ours: encryption at rest and the path to S3, as the reference connectors' s3.* keys.
+    Option(
+        "S3_SSE_ALGORITHM",
+        "",
+        "AES256 or aws:kms",
+        "server-side encryption of every object (s3.ssea.name): AES256 (SSE-S3, or SSE-C "
+        "with S3_SSE_CUSTOMER_KEY) or aws:kms (SSE-KMS); unset: the bucket's default",
+        _transport(sse_algorithm),
+    ),
+    Option(
+        "S3_SSE_KMS_KEY_ID",
+        "",
+        "a KMS key id or ARN",
+        "KMS key of S3_SSE_ALGORITHM=aws:kms (s3.sse.kms.key.id); unset: the account's "
+        "aws/s3 key",
+    ),
+    Option(
+        "S3_SSE_CUSTOMER_KEY",
+        "",
+        "base64 of 32 bytes (openssl rand -base64 32)",
+        "SSE-C key, with S3_SSE_ALGORITHM=AES256 (s3.sse.customer.key); S3 keeps no copy: "
+        "without it the objects cannot be read. Never logged, not stored in the config topic",
+        _transport(sse_customer_key),
+        secret=True,
+    ),
+    Option(
+        "S3_PROXY_URL",
+        "",
+        "http(s)://host:port",
+        "HTTP proxy for every request to S3 (s3.proxy.url); HTTPS endpoints are tunnelled "
+        "through it (CONNECT)",
+        _transport(proxy_url),
+    ),
+    Option("S3_PROXY_USER", "", "a user name", "proxy user (s3.proxy.user), basic auth"),
+    Option(
+        "S3_PROXY_PASSWORD",
+        "",
+        "a password",
+        "proxy password (s3.proxy.password); never logged, not stored in the config topic",
+        secret=True,
+    ),
+    Option(
+        "S3_CA_FILE",
+        "",
+        "/absolute/path/of/a/PEM/file",
+        "CA certificate(s) trusted for HTTPS to S3 (and to an https:// proxy) besides the "
+        "system's: a private MinIO's CA",
+        _absolute_path,
+    ),
     # Ours: the Kafka Connect side.
     Option(
         "REST_HOST",
@@ -442,6 +565,21 @@ OPTIONS: tuple[Option, ...] = (
         "name of the timestamp connector; its group is connect-<name>",
     ),
     Option(
+        "SINETSTREAM_CONFIG",
+        "",
+        "/absolute/path/of/a/.sinetstream_config.yml",
+        "the SINETStream config file of the writers' service: its data_encryption, crypto "
+        "(password, key versions) and data_compression settings decrypt and decompress "
+        "messages; read when the connectors start, only its path is stored",
+        _absolute_path,
+    ),
+    Option(
+        "SINETSTREAM_SERVICE",
+        "",
+        "a service name",
+        "the service of SINETSTREAM_CONFIG to read; unset: the file's only service",
+    ),
+    Option(
         "ERRORS_TOLERANCE",
         "all",
         "all or none",
@@ -580,6 +718,8 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
                     f"{key} is not set: the S3 store needs it (or set STORE_URL=file:///path "
                     "to write to a local directory)"
                 )
+    if values["SINETSTREAM_SERVICE"] and not values["SINETSTREAM_CONFIG"]:
+        raise ConfigError("SINETSTREAM_SERVICE is a service of SINETSTREAM_CONFIG: set that too")
     if values["DATA_CONNECTOR"] == values["TIMESTAMP_CONNECTOR"]:
         raise ConfigError("DATA_CONNECTOR and TIMESTAMP_CONNECTOR must differ: each is a group")
     _check_rest_access(values)

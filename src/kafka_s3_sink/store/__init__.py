@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from .base import ObjectStore, StoreError
+from .base import ObjectInfo, ObjectStore, StoreError
 from .local import LocalObjectStore
 from .s3 import S3ObjectStore, S3Settings
 
-__all__ = ["LocalObjectStore", "ObjectStore", "S3ObjectStore", "S3Settings", "StoreError"]
+__all__ = [
+    "LocalObjectStore",
+    "ObjectInfo",
+    "ObjectStore",
+    "S3ObjectStore",
+    "S3Settings",
+    "StoreError",
+]

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .paging import ListPage
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored object as a listing gives it: its key and size in bytes."""
+
+    key: str
+    size: int
 
 
 class StoreError(Exception):
@@ -31,6 +43,18 @@ class ObjectStore(Protocol):
 
     async def get(self, key: str) -> bytes:
         """Read an object back (tests, tools)."""
+        ...
+
+    async def list(self, prefix: str) -> list[ObjectInfo]:
+        """Every object whose key starts with ``prefix`` (restore and audit read the archive)."""
+        ...
+
+    async def list_page(
+        self, prefix: str, *, after: str | None = None, limit: int = 1000, delimited: bool = False
+    ) -> ListPage:
+        """One page of the objects below the folder ``prefix``, in key order, starting after
+        the key ``after``; ``delimited``: also its sub-folders, without entering them (the
+        web console browses the archive so; store/paging.py)."""
         ...
 
     async def close(self) -> None: ...

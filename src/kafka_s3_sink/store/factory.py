@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import ObjectStore
 from .local import LocalObjectStore
 from .s3 import S3ObjectStore, S3Settings
+from .s3_transport import S3Transport
 from .spec import StoreSpec
 
 
@@ -19,6 +20,15 @@ def open_store(spec: StoreSpec) -> ObjectStore:
             secret_access_key=spec.secret_access_key,
             endpoint_url=spec.endpoint_url,
             create_bucket=spec.create_bucket,
+            transport=S3Transport(
+                sse_algorithm=spec.sse_algorithm,
+                sse_kms_key_id=spec.sse_kms_key_id,
+                sse_customer_key=spec.sse_customer_key,
+                proxy_url=spec.proxy_url,
+                proxy_user=spec.proxy_user,
+                proxy_password=spec.proxy_password,
+                ca_file=spec.ca_file,
+            ),
         )
     )
 

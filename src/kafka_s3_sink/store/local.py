@@ -16,7 +16,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .base import StoreError
+from .base import ObjectInfo, StoreError
+from .paging import ListPage, local_page
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,32 @@ class LocalObjectStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path_of(key).read_bytes)
+
+    async def list(self, prefix: str) -> list[ObjectInfo]:
+        return await asyncio.to_thread(self._list, prefix)
+
+    def _list(self, prefix: str) -> list[ObjectInfo]:
+        # Walk only the folder the prefix names; the rest of the prefix filters names in it.
+        folder = prefix.rpartition("/")[0]
+        start = self.bucket_dir.joinpath(*folder.split("/")) if folder else self.bucket_dir
+        found: list[ObjectInfo] = []
+        for directory, _dirs, files in os.walk(start):
+            for name in files:
+                path = Path(directory, name)
+                key = path.relative_to(self.bucket_dir).as_posix()
+                if key.startswith(prefix):
+                    try:
+                        found.append(ObjectInfo(key, path.stat().st_size))
+                    except FileNotFoundError:  # deleted while listing
+                        continue
+        return found
+
+    async def list_page(
+        self, prefix: str, *, after: str | None = None, limit: int = 1000, delimited: bool = False
+    ) -> ListPage:
+        return await asyncio.to_thread(
+            local_page, self.bucket_dir, prefix, after, limit, delimited
+        )
 
     async def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -20,8 +20,17 @@ from obstore.exceptions import (
 )
 from obstore.store import S3Store
 
-from .base import StoreError
+from .base import ObjectInfo, StoreError
+from .paging import ListPage, s3_page
 from .s3_bucket import S3Endpoint, bucket_request, create_bucket_body, error_code
+from .s3_transport import (
+    S3Transport,
+    bucket_opener,
+    certificate_error,
+    is_certificate_failure,
+    obstore_options,
+    proxy_refused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ class S3Settings:
     endpoint_url: str | None  # None: AWS itself
     create_bucket: bool  # create a missing bucket at start-up (MinIO profile behaviour)
     request_timeout_s: float = 30.0
+    transport: S3Transport = S3Transport()  # encryption headers, proxy, CA
 
 
 class S3ObjectStore:
@@ -56,6 +66,10 @@ class S3ObjectStore:
             config["endpoint"] = settings.endpoint_url
             config["virtual_hosted_style_request"] = False
             client["allow_http"] = settings.endpoint_url.startswith("http://")
+        sse, network = obstore_options(settings.transport)  # StoreError: a bad S3_CA_FILE
+        config.update(sse)
+        client.update(network)
+        self._opener = bucket_opener(settings.transport)
         self._store = S3Store(
             settings.bucket,
             config=config,  # type: ignore[arg-type]
@@ -78,8 +92,14 @@ class S3ObjectStore:
         s = self.settings
         endpoint = self._endpoint()
         try:
-            response = bucket_request(endpoint, "GET", s.bucket, subresource="location")
+            response = bucket_request(
+                endpoint, "GET", s.bucket, subresource="location", opener=self._opener
+            )
         except OSError as error:
+            if is_certificate_failure(error):
+                raise certificate_error(endpoint.url, error, s.transport) from None
+            if " 407 " in f" {error} ":  # urllib's failed CONNECT tunnel
+                raise proxy_refused(s.transport) from None
             raise StoreError(
                 f"cannot reach the object store at {endpoint.url} ({error}): "
                 "check S3_ENDPOINT_URL and that the server is running",
@@ -88,8 +108,12 @@ class S3ObjectStore:
         code = error_code(response)
         if response.status == 200:
             return
+        if response.status == 407:
+            raise proxy_refused(s.transport)
         if response.status == 404 and s.create_bucket:
-            created = bucket_request(endpoint, "PUT", s.bucket, body=create_bucket_body(s.region))
+            created = bucket_request(
+                endpoint, "PUT", s.bucket, body=create_bucket_body(s.region), opener=self._opener
+            )
             if created.status in (200, 409):  # 409: created meanwhile by someone else
                 log.info("created bucket %r at %s (it did not exist)", s.bucket, endpoint.url)
                 return
@@ -135,6 +159,9 @@ class S3ObjectStore:
                 self._store, key, body, use_multipart=len(body) >= _MULTIPART_THRESHOLD
             )
         except BaseError as error:
+            if is_certificate_failure(error):
+                where = self.settings.endpoint_url or "AWS S3"
+                raise certificate_error(where, error, self.settings.transport) from error
             raise classify(error, self.settings.bucket) from error
         except FileNotFoundError as error:  # obstore's answer to NoSuchBucket on a PUT
             raise StoreError(
@@ -151,11 +178,35 @@ class S3ObjectStore:
         except ValueError as error:  # a key obstore will not send (checked before: a bug)
             raise StoreError(f"object key {key!r} refused: {error}", transient=False) from error
         except OSError as error:  # connection refused or reset, timeouts
+            if is_certificate_failure(error):
+                where = self.settings.endpoint_url or "AWS S3"
+                raise certificate_error(where, error, self.settings.transport) from error
             raise StoreError(f"upload failed: {error}", transient=True) from error
 
     async def get(self, key: str) -> bytes:
         result = await obstore.get_async(self._store, key)
         return bytes(await result.bytes_async())
+
+    async def list(self, prefix: str) -> list[ObjectInfo]:
+        found: list[ObjectInfo] = []
+        try:
+            async for chunk in obstore.list(self._store, prefix, chunk_size=1000):
+                found.extend(ObjectInfo(meta["path"], meta["size"]) for meta in chunk)
+        except BaseError as error:
+            raise classify(error, self.settings.bucket) from error
+        except OSError as error:
+            raise StoreError(f"listing {prefix!r} failed: {error}", transient=True) from error
+        return found
+
+    async def list_page(
+        self, prefix: str, *, after: str | None = None, limit: int = 1000, delimited: bool = False
+    ) -> ListPage:
+        try:
+            return await s3_page(self._store, prefix, after, limit, delimited)
+        except BaseError as error:
+            raise classify(error, self.settings.bucket) from error
+        except OSError as error:
+            raise StoreError(f"listing {prefix!r} failed: {error}", transient=True) from error
 
     async def close(self) -> None:
         return None

@@ -43,10 +43,12 @@ def bucket_request(
     subresource: str = "",
     body: bytes = b"",
     timeout: float = 10,
+    opener: urllib.request.OpenerDirector | None = None,
 ) -> BucketResponse:
     """Send one path-style bucket request (``subresource`` e.g. "location").
 
-    Network failures raise OSError; HTTP errors come back as a response.
+    Network failures raise OSError; HTTP errors come back as a response.  ``opener``: the
+    proxy and CA to go through (s3_transport.bucket_opener).
     """
     parts = urlsplit(endpoint.url)
     path = "/" + quote(bucket, safe="")
@@ -66,7 +68,8 @@ def bucket_request(
         if name != "host":
             request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        send = opener.open if opener is not None else urllib.request.urlopen
+        with send(request, timeout=timeout) as response:
             return BucketResponse(response.status, response.read().decode("utf-8", "replace"))
     except urllib.error.HTTPError as error:
         return BucketResponse(error.code, error.read().decode("utf-8", "replace"))

@@ -241,7 +241,7 @@ def test_bucket_is_created_only_where_the_service_creates_its_own() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("s3.wan.mode", "true"), ("s3.ssea.name", "AES256"), ("store.kafka.keys", "true"),
+    [("s3.wan.mode", "true"), ("s3.acl.canned", "private"), ("store.kafka.keys", "true"),
      ("s3.credentials.provider.class", "com.example.Custom"), ("predicates", "p"),
      ("hive.integration", "true"), ("behavior.on.null.values", "write")],
 )

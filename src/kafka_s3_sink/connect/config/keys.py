@@ -92,7 +92,10 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "value.converter.*",
         _S,
         "converter parameters: JsonConverter schemas.enable "
-        "(default true), StringConverter converter.encoding (UTF-8)",
+        "(default true), StringConverter converter.encoding (UTF-8), SinetStreamConverter "
+        "decryption and decompression (sinetstream.config.file, sinetstream.service, "
+        "data_encryption, crypto.*, data_compression, compression.*: see SINETStream "
+        "encryption and compression)",
     ),
     ConfigKey(
         "key.converter", _I, "keys are not written (store.kafka.keys=false)", "", type="CLASS"
@@ -211,8 +214,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "format.class",
         _S,
-        "ByteArrayFormat, JsonFormat, AvroFormat (extra avro) or "
-        "ParquetFormat (extra parquet); CsvFormat is refused",
+        "ByteArrayFormat, JsonFormat, AvroFormat (extra avro), "
+        "ParquetFormat (extra parquet), or io.kafkas3sink.format.LosslessJsonLinesFormat "
+        "(whole records for restore: docs/lossless-format.md); CsvFormat is refused",
         required=True,
         group="Connector",
         type="CLASS",
@@ -513,24 +517,36 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     ConfigKey(
         "s3.ssea.name",
-        _R,
-        "server-side encryption settings do not exist here (the "
-        "bucket's default encryption applies)",
+        _S,
+        "server-side encryption of each object: AES256 (SSE-S3; SSE-C with "
+        "s3.sse.customer.key) or aws:kms (SSE-KMS); empty: no header, the bucket's default",
         "",
         "S3",
-        allowed=("",),
     ),
-    ConfigKey("s3.sse.customer.key", _R, "see s3.ssea.name", "", "S3", "PASSWORD", allowed=("",)),
     ConfigKey(
-        "s3.sse.key",
-        _R,
-        "see s3.ssea.name (older name of s3.sse.customer.key)",
+        "s3.sse.customer.key",
+        _S,
+        "SSE-C key (base64 of 256 bits), used with s3.ssea.name=AES256 only, as Confluent; "
+        "stored encrypted, shown [hidden]. The .env store's S3_SSE_CUSTOMER_KEY when unset there",
         "",
         "S3",
         "PASSWORD",
-        allowed=("",),
     ),
-    ConfigKey("s3.sse.kms.key.id", _R, "see s3.ssea.name", "", "S3", allowed=("",)),
+    ConfigKey(
+        "s3.sse.key",
+        _S,
+        "older name of s3.sse.customer.key",
+        "",
+        "S3",
+        "PASSWORD",
+    ),
+    ConfigKey(
+        "s3.sse.kms.key.id",
+        _S,
+        "KMS key of s3.ssea.name=aws:kms (unset: the account's aws/s3 key); ignored otherwise",
+        "",
+        "S3",
+    ),
     ConfigKey("s3.acl.canned", _R, "objects get the bucket's default ACL", "", "S3", allowed=("",)),
     ConfigKey(
         "s3.wan.mode",
@@ -541,9 +557,24 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "BOOLEAN",
         allowed=("false",),
     ),
-    ConfigKey("s3.proxy.url", _R, "no HTTP proxy for S3", "", "S3", allowed=("",)),
-    ConfigKey("s3.proxy.user", _R, "no HTTP proxy for S3", "", "S3", allowed=("",)),
-    ConfigKey("s3.proxy.password", _R, "no HTTP proxy for S3", "", "S3", "PASSWORD", allowed=("",)),
+    ConfigKey(
+        "s3.proxy.url",
+        _S,
+        "HTTP(S) proxy for every S3 request, http(s)://[user:password@]host:port; unset at "
+        "the .env store: the service's S3_PROXY_URL",
+        "",
+        "S3",
+    ),
+    ConfigKey("s3.proxy.user", _S, "proxy user (wins over one in s3.proxy.url)", "", "S3"),
+    ConfigKey(
+        "s3.proxy.password",
+        _S,
+        "proxy password, stored encrypted, shown [hidden]; unset for the .env's proxy and "
+        "user: the service's S3_PROXY_PASSWORD",
+        "",
+        "S3",
+        "PASSWORD",
+    ),
     ConfigKey(
         "s3.object.tagging",
         _R,

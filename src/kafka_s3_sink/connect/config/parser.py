@@ -18,6 +18,7 @@ all the errors at once, as Kafka Connect's validate endpoint does.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
@@ -46,7 +47,9 @@ from .keys import (
 )
 from .limits import check_limits, check_name_length
 from .policy import ConnectorPolicy, is_same_place
+from .s3_transport_keys import read_s3_transport
 from .secrets_in_config import HIDDEN, secret_values
+from .sinetstream_file import expand as expand_sinetstream_file
 
 __all__ = [
     "CONFIG_KEYS",
@@ -119,6 +122,10 @@ class _Builder:
         if policy is not None:
             resolved = self.run(lambda: policy.providers.resolve(config))
             self.config = config if resolved is None else resolved
+        # A named SINETStream config file adds its reader settings (sinetstream_file.py).
+        allowed = None if policy is None else policy.sinetstream_files_allowed()
+        expanded = self.run(lambda: expand_sinetstream_file(self.config, allowed))
+        self.config = self.config if expanded is None else expanded
         self.params = Params(self.config)
 
     def run(self, section: Callable[[], T]) -> T | None:
@@ -325,6 +332,7 @@ class _Builder:
                 )
             access = defaults.access_key_id if defaults else ""
             secret = defaults.secret_access_key if defaults else ""
+        transport = read_s3_transport(p, defaults, same_place)
         return StoreSpec(
             bucket=bucket,
             region=region,
@@ -334,6 +342,7 @@ class _Builder:
             local_root=local_root,
             # A local folder is simply made; a bucket only where the service makes its own.
             create_bucket=local_root is not None or (same_place and defaults.create_bucket),
+            **dataclasses.asdict(transport),
         )
 
     def _check_allowed(self, bucket: str, endpoint: str | None, local_root: Path | None) -> None:

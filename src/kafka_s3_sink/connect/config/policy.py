@@ -30,6 +30,13 @@ class ConnectorPolicy:
     reserved_topics: frozenset[str] = frozenset()  # never read: the config topic
     secrets_allowed: bool = False  # a key is configured to encrypt them at rest
     providers: ConfigProviders = ConfigProviders()  # ${provider:...} references
+    sinetstream_config: Path | None = None  # the .env's SINETSTREAM_CONFIG
+
+    def sinetstream_files_allowed(self) -> tuple[Path, ...]:
+        """Where a connector's SINETStream config file may be: the .env's own, and the
+        folders the file provider may read."""
+        own = () if self.sinetstream_config is None else (self.sinetstream_config,)
+        return (*own, *self.providers.allowed_paths)
 
     def own_place(self, endpoint: str | None, local_root: Path | None) -> bool:
         return is_same_place(self.store, endpoint, local_root)

@@ -1,8 +1,8 @@
 """Which values of a connector config are secrets, and their masked form.
 
 A secret is the value of a key whose name says so (``*password*``, ``*secret*``,
-``*sasl.jaas.config``, as Kafka Connect's PASSWORD keys), or the password of a
-``user:password@`` part of ``store.url``.
+``*sasl.jaas.config``, ``s3.sse.customer.key``, as Kafka Connect's PASSWORD keys), or the
+password of a ``user:password@`` part of ``store.url`` or ``s3.proxy.url``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ...pipeline.params import is_secret_key
 from .providers import is_reference
 
 HIDDEN = "[hidden]"  # what Kafka Connect shows for a PASSWORD value (Password.HIDDEN)
-URL_KEYS = ("store.url",)
+URL_KEYS = ("store.url", "s3.proxy.url")  # URLs that may carry user:password@
 
 
 def secret_values(config: Mapping[str, Any]) -> list[tuple[str, str]]:

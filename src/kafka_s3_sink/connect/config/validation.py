@@ -18,7 +18,7 @@ from ...pipeline.params import invalid, is_secret_key
 from ...pipeline.partitioners import EXTRACTORS, PARTITIONERS
 from .keys import CONFIG_KEYS, CONFIG_KEYS_BY_NAME, ConfigKey, lookup
 from .parser import CONNECTOR_ALIASES, S3_SINK_CONNECTOR, Defaults, config_errors
-from .secrets_in_config import HIDDEN, mask_config, mask_url
+from .secrets_in_config import HIDDEN, URL_KEYS, mask_config, mask_url
 
 _CLIENT_OVERRIDES = ("consumer.override.", "producer.override.", "admin.override.")
 
@@ -101,7 +101,7 @@ def _value(
         if is_secret_key(key) or (entry is not None and entry.type == "PASSWORD"):
             value = HIDDEN
         elif value is not None:
-            value = mask_url(value) if key == "store.url" else value
+            value = mask_url(value) if key in URL_KEYS else value
     else:
         value = None if entry is None or entry.is_prefix or entry.required else entry.default
     return {

@@ -16,12 +16,13 @@ masks secrets in every config it returns.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from ..config.secrets_in_config import scrub
 from ..config.validation import config_definitions
@@ -68,10 +69,12 @@ def create_app(
     access: AccessPolicy | None = None,
     health: HealthCheck | None = None,
     metrics: Callable[[], bytes] | None = None,
+    console: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The ASGI app. ``validate(connector_class, config)`` answers the validate endpoint;
     ``mask`` hides secrets; ``kafka_cluster_id`` is asked on each ``GET /`` (None: unknown);
-    ``access`` says who may call (default: anyone on any Host name, same-site, JSON bodies)."""
+    ``access`` says who may call (default: anyone on any Host name, same-site, JSON bodies);
+    ``console``: the web console's routes (/ui, connect/console/), behind the same guard."""
     api = _Api(registry, validate, plugins, mask, version, commit, kafka_cluster_id)
     document = openapi_document(version)
 
@@ -113,6 +116,7 @@ def create_app(
         route("/connector-plugins", GET=api.list_plugins),
         route("/connector-plugins/{plugin}/config", GET=api.plugin_config),
         route("/connector-plugins/{plugin}/config/validate", PUT=api.validate),
+        *console,
     ]
     return Starlette(
         routes=routes,

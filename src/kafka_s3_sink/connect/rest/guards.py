@@ -8,7 +8,9 @@ In this order, each answered in Kafka Connect's error shape:
 2. no cross-site request: an ``Origin`` other than the API's own, or ``Sec-Fetch-Site:
    cross-site``, gets 403 (a browser page of another site can otherwise POST ``text/plain``
    bodies without any preflight);
-3. credentials, when configured: 401 without them (before anything else is read);
+3. credentials, when configured: 401 without them (before anything else is read); a
+   browser showing the web console (/ui) may carry the bearer token in a cookie instead of
+   the header, set by opening ``/ui/?token=<token>`` once;
 4. a request that carries a body says it is JSON, or gets 415 (the content types a form or
    ``fetch`` may send without a preflight are exactly the non-JSON ones);
 5. the body is read here, whole, within MAX_BODY_BYTES (413) and ``body_timeout_s`` (408),
@@ -18,15 +20,24 @@ In this order, each answered in Kafka Connect's error shape:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .credentials import Credentials
+
+# The web console's bearer token: a browser cannot add an Authorization header to a page it
+# opens, so /ui?token=... is accepted once and turned into this cookie (SameSite=Strict, and
+# cross-site requests are refused anyway, so another site cannot make it ride along).
+TOKEN_COOKIE = "kafka-s3-sink-token"
+TOKEN_QUERY = "token"
+_CONSOLE_PAGE = "/ui"
 
 # Connector configs are a few KiB; the cap stops one request from eating the service's memory.
 MAX_BODY_BYTES = 1 << 20
@@ -55,7 +66,7 @@ class AccessGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self._refusal(scope["method"], headers)
+        refusal = self._refusal(scope["method"], headers, _console_token(scope, headers))
         if refusal is not None:
             await _answer(send, *refusal)
             return
@@ -69,7 +80,7 @@ class AccessGuard:
         await self.app(scope, _replay(body, receive), send)
 
     def _refusal(
-        self, method: str, headers: dict[str, str]
+        self, method: str, headers: dict[str, str], console_token: str | None = None
     ) -> tuple[int, str, dict[str, str]] | None:
         host = headers.get("host", "")
         if not self._host_allowed(host):
@@ -80,7 +91,11 @@ class AccessGuard:
         ) == "cross-site":
             return 403, "Cross-site requests are refused", {}
         credentials = self.policy.credentials
-        if credentials.required and not credentials.accepts(headers.get("authorization")):
+        if (
+            credentials.required
+            and not credentials.accepts(headers.get("authorization"))
+            and not (console_token and credentials.accepts(f"Bearer {console_token}"))
+        ):
             challenge = 'Basic realm="kafka-s3-sink"' if credentials.users else "Bearer"
             return 401, "Credentials are required", {"WWW-Authenticate": challenge}
         if method in _WITH_BODY and "content-type" in headers:
@@ -134,6 +149,20 @@ class AccessGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _console_token(scope: Scope, headers: dict[str, str]) -> str | None:
+    """The bearer token a console browser sends: its cookie, or ?token= on the page itself."""
+    cookies = SimpleCookie()
+    with contextlib.suppress(CookieError):
+        cookies.load(headers.get("cookie", ""))  # unquotes what set_cookie quoted
+    if TOKEN_COOKIE in cookies and cookies[TOKEN_COOKIE].value:
+        return cookies[TOKEN_COOKIE].value
+    if scope["method"] == "GET" and scope.get("path", "").rstrip("/") == _CONSOLE_PAGE:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if query.get(TOKEN_QUERY):
+            return query[TOKEN_QUERY][0]
+    return None
 
 
 def _carries_body(headers: dict[str, str]) -> bool:

@@ -1,7 +1,8 @@
 """Output formats (``format.class``) by name, and the settings that choose and tune them.
 
 Each format turns the values of one object's records into the object's bytes:
-ByteArrayFormat (``bytearray.py``), JsonFormat (``json_format.py``), and AvroFormat
+ByteArrayFormat (``bytearray.py``), JsonFormat (``json_format.py``), our
+LosslessJsonLinesFormat (``lossless.py``: whole records, for restore), and AvroFormat
 (``avro.py``) and ParquetFormat (``parquet.py``), which write values through their Kafka
 Connect schemas and need the ``avro`` / ``parquet`` extras (imported only when chosen).
 Each format also checks a value on its own (``check``) so that one unwritable record is
@@ -19,12 +20,15 @@ from ..spec import ConnectorConfigError
 from .base import AVRO_CODECS, COMPRESSION_EXTENSIONS, PARQUET_CODECS, UNWRITABLE_PARQUET_CODECS
 from .bytearray import ByteArrayFormat
 from .json_format import JsonFormat
+from .lossless import LosslessJsonLinesFormat
 
 BYTE_ARRAY_FORMAT = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat"
 JSON_FORMAT = "io.confluent.connect.s3.format.json.JsonFormat"
 AVRO_FORMAT = "io.confluent.connect.s3.format.avro.AvroFormat"
 PARQUET_FORMAT = "io.confluent.connect.s3.format.parquet.ParquetFormat"
 CSV_FORMAT = "io.confluent.connect.s3.format.csv.CsvFormat"
+# Ours, under a package of ours so that it never collides with a Confluent class name.
+LOSSLESS_FORMAT = "io.kafkas3sink.format.LosslessJsonLinesFormat"
 
 
 def _byte_array(params: Params) -> ByteArrayFormat:
@@ -36,6 +40,27 @@ def _byte_array(params: Params) -> ByteArrayFormat:
 def _json(params: Params) -> JsonFormat:
     decimal = params.get_choice("json.decimal.format", "BASE64", ("BASE64", "NUMERIC"))
     return JsonFormat(decimal_numeric=decimal == "NUMERIC")
+
+
+def _lossless(params: Params) -> LosslessJsonLinesFormat:
+    """The record is written as it came: a converter or transform would change what a
+    restore gives back, so asking for one is an error rather than silently ignored."""
+    transforms = params.get_list("transforms")
+    if transforms:
+        raise invalid(
+            "transforms",
+            params.get_str("transforms"),
+            "LosslessJsonLinesFormat writes each record as it came: transforms do not apply",
+        )
+    converter = params.get_optional("value.converter")
+    if converter is not None and converter.rsplit(".", 1)[-1] != "ByteArrayConverter":
+        raise invalid(
+            "value.converter",
+            converter,
+            "LosslessJsonLinesFormat writes the raw value: leave value.converter unset or "
+            "ByteArrayConverter",
+        )
+    return LosslessJsonLinesFormat()
 
 
 def _require_extra(params: Params, module: str, extra: str) -> None:
@@ -95,6 +120,7 @@ FORMATS: dict[str, Callable[[Params], Any]] = {
     AVRO_FORMAT: _avro,
     PARQUET_FORMAT: _parquet,
     CSV_FORMAT: _csv,
+    LOSSLESS_FORMAT: _lossless,
 }
 FORMAT_ALIASES = alias_table(FORMATS)
 
@@ -119,7 +145,8 @@ def build_format(params: Params) -> tuple[str, Any, str, int]:
     level = params.get_int("s3.compression.level", -1, minimum=-1)
     if level > 9:
         raise invalid("s3.compression.level", str(level), "Value must be in [-1, 9]")
-    if compression != "none" and class_name not in (BYTE_ARRAY_FORMAT, JSON_FORMAT):
+    compressible = (BYTE_ARRAY_FORMAT, JSON_FORMAT, LOSSLESS_FORMAT)
+    if compression != "none" and class_name not in compressible:
         raise ConnectorConfigError(
             "s3.compression.type",
             f"Compression Type {compression} not valid for data format class: ( {class_name} ).",
