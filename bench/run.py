@@ -34,6 +34,7 @@ from . import profiling
 from .baseline import BASELINE_REV, baseline_launcher
 from .delay_proxy import DelayProxy, run_delay_proxy
 from .guard import guard as _guard
+from .local_store import local_case
 from .measure import consumer_latency, latency, throughput
 from .observe import OffsetWatch
 from .produce import Workload, fill, fill_json
@@ -370,9 +371,15 @@ class Bench:
                           "rows": self.batch(wjson, "jsonvalues")})  # fmt: skip
             if "quix" in only:  # a peer: Quix Streams' S3FileSink, ~1000 records an object
                 cases[-1]["rows"] += quix_rows(self, wjson, "batch")
+        local = None
+        if "local" in only:  # STORE_URL=file://: group commit vs fsync per file, the service
+            print("local store: fsync per file, group commit, the service", flush=True)
+            watch = OffsetWatch(bootstrap, w1k.topic, PARTITIONS)
+            local = local_case(self.work / "local", bootstrap, w1k, watch, self.args.quick)
         print(f"latency at {LATENCY_RATE:.0f} messages/s", flush=True)
         lat = self.latency_rows() if "latency" in only else []
-        return {"cases": cases, "latency": lat, "limits": limits, "workloads": workloads}
+        return {"cases": cases, "latency": lat, "limits": limits, "workloads": workloads,
+                "local_store": local}  # fmt: skip
 
 
 def main() -> int:
@@ -382,7 +389,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out")
     parser.add_argument(
         "--only",
-        default="1k,100k,remote,batch,jsonvalues,baseline,quix,latency",
+        default="1k,100k,remote,batch,jsonvalues,baseline,quix,local,latency",
         help="comma-separated cases to run (the limits are always measured); quix adds "
         "Quix Streams' rows to 1k and jsonvalues, baseline the code at BASELINE_REV to the "
         "batch cases",

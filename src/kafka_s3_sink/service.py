@@ -134,7 +134,12 @@ async def _serve_until_stopped(settings: Settings, stop: asyncio.Event) -> None:
         bootstrap=bootstrap,
         config_store=config_store(settings, box),
         consumer_config=lambda spec: {
-            **consumer_config(bootstrap, group_id(spec), spec.consumer_overrides),
+            **consumer_config(
+                bootstrap,
+                group_id(spec),
+                spec.consumer_overrides,
+                per_record_objects=spec.rotation.flush_size == 1,
+            ),
             # Last, so that no override removes it: internal topics are never subscribed.
             "topic.blacklist": topic_blacklist(policy.reserved_topics),
         },

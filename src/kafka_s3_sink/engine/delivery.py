@@ -26,7 +26,11 @@ class PartitionProgress:
         self._pending.append(offset)
 
     def finished(self, offset: int) -> None:
-        self._finished.add(offset)
+        self.finished_all((offset,))
+
+    def finished_all(self, offsets: list[int] | tuple[int, ...]) -> None:
+        """The records at ``offsets`` are stored (an object's worth at once)."""
+        self._finished.update(offsets)
         pending, finished = self._pending, self._finished
         while pending and pending[0] in finished:
             done = pending.popleft()

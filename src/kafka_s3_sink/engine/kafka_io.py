@@ -58,9 +58,24 @@ def client_config(bootstrap: str) -> dict[str, Any]:
     return {"bootstrap.servers": bootstrap, **_security}
 
 
+# Prefetch per consumer (librdkafka's queue, and the largest fetch response): batch mode
+# reads ahead to keep its rate; one object per record is bound by the store's request rate,
+# where a deep prefetch only costs memory (two reference connectors stay under 100 MB).
+BATCH_PREFETCH_KB = 4096
+BATCH_FETCH_BYTES = 8 * 1024 * 1024
+PER_RECORD_PREFETCH_KB = 1024
+PER_RECORD_FETCH_BYTES = 2 * 1024 * 1024
+
+
 def consumer_config(
-    bootstrap: str, group_id: str, overrides: dict[str, Any] | None = None
+    bootstrap: str,
+    group_id: str,
+    overrides: dict[str, Any] | None = None,
+    per_record_objects: bool = False,
 ) -> dict[str, Any]:
+    """A task's consumer; ``per_record_objects``: the connector writes an object per record
+    (flush.size=1), so it prefetches less."""
+    fetch_bytes = PER_RECORD_FETCH_BYTES if per_record_objects else BATCH_FETCH_BYTES
     config: dict[str, Any] = {
         **client_config(bootstrap),
         "group.id": group_id,
@@ -69,12 +84,13 @@ def consumer_config(
         "enable.auto.offset.store": False,
         # A new group starts at the beginning, like a Kafka Connect sink.
         "auto.offset.reset": "earliest",
-        # Prefetch is memory: small queues keep two connectors under ~130 MB even with
-        # 100 KB messages. A message larger than these still comes through, alone (the
+        # Prefetch is memory. A message larger than these still comes through, alone (the
         # broker always returns at least one), so 10 MB images need no bigger settings.
-        "queued.max.messages.kbytes": 4096,
-        "fetch.max.bytes": 8 * 1024 * 1024,
-        "max.partition.fetch.bytes": 8 * 1024 * 1024,
+        "queued.max.messages.kbytes": (
+            PER_RECORD_PREFETCH_KB if per_record_objects else BATCH_PREFETCH_KB
+        ),
+        "fetch.max.bytes": fetch_bytes,
+        "max.partition.fetch.bytes": fetch_bytes,
         # With small queues the fetcher often finds them full; librdkafka then waits
         # fetch.queue.backoff.ms (1 s by default) before fetching again, which capped batch
         # mode near 30k records/s. 10 ms: 130k records/s here.

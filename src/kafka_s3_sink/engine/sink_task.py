@@ -15,7 +15,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -36,13 +36,25 @@ from .uploads import Uploads
 log = logging.getLogger(__name__)
 
 _BATCH = 500  # messages per consume call at most
-_BATCH_BYTES = 4 * 1024 * 1024  # and about this many bytes
+# and about this many bytes (two such batches are held: one taken, one fetched ahead); an
+# object per record is bound by the store's request rate, where bigger batches only cost.
+_BATCH_BYTES = 4 * 1024 * 1024
+_PER_RECORD_BATCH_BYTES = 1024 * 1024
 _POLL_TIMEOUT_S = 0.2
 _WATERMARKS_EVERY_S = 1.0  # how fresh lag() is
 # Uploads failing for this long show in the task's status (shorter blips do not).
 _RETRY_REPORT_AFTER_S = 5.0
 # After a freeze with no committed offset to probe the group with: two heartbeats.
 _UNPROBED_WAIT_S = 6.0
+
+
+class _Rejected(NamedTuple):
+    """A record the pipeline could not take, to become a dead letter."""
+
+    record: Record
+    reason: str
+    progress: PartitionProgress
+    error: BaseException
 
 
 class ConnectorFailed(RuntimeError):
@@ -104,6 +116,9 @@ class SinkTask:
         self._last_commit = time.monotonic()
         self._stopping = asyncio.Event()  # request_stop(), or a failure
         self._batch_size = _BATCH
+        self._batch_bytes = (
+            _PER_RECORD_BATCH_BYTES if spec.rotation.flush_size == 1 else _BATCH_BYTES
+        )
         # High watermarks per partition, read on the Kafka thread for lag(): the event loop
         # never calls the consumer (see _note_watermarks).
         self._high_watermarks: dict[tuple[str, int], int] = {}
@@ -159,10 +174,23 @@ class SinkTask:
                 fetching = loop.run_in_executor(self._kafka_thread, self._fetch)
                 if messages:
                     self._note_topics(messages)
-                for message in messages:
-                    if self.failure is not None:
-                        break
-                    await self._dispatch(message)
+                now_ms = _now_ms()
+                # The per-record path runs without awaiting; only a completed object or a
+                # dead letter needs the event loop.
+                taken = 0
+                while taken < len(messages) and self.failure is None:
+                    if self.assembler.plain:
+                        taken, outcome = self._take_plain(messages, taken)
+                    else:
+                        outcome = self._take(messages[taken], now_ms)
+                        taken += 1
+                    if outcome is None:
+                        continue
+                    if isinstance(outcome, _Rejected):
+                        await self._dead_letter(*outcome)
+                    else:
+                        for batch in outcome:
+                            await self._upload_batch(batch)
                 for batch in self.assembler.due(_now_ms()):
                     await self._upload_batch(batch)
                 if time.monotonic() - self._last_commit >= self.options.commit_interval_s:
@@ -187,7 +215,7 @@ class SinkTask:
         if messages:
             # Size batches by bytes, not count: 500 camera images would be 500 x 10 MB.
             average = max(1, sum(len(m) for m in messages) // len(messages))
-            self._batch_size = max(1, min(_BATCH, _BATCH_BYTES // average))
+            self._batch_size = max(1, min(_BATCH, self._batch_bytes // average))
         self._note_watermarks()
         return messages
 
@@ -244,33 +272,78 @@ class SinkTask:
     def _subscription_text(self) -> str:
         return ", ".join(self._subscription())
 
-    async def _dispatch(self, message: Any) -> None:
+    def _take(self, message: Any, now_ms: int) -> list[Batch] | _Rejected | None:
+        """Read one message into the open objects: the objects it completes, or the dead
+        letter it makes, or None.  Synchronous: this runs once per record."""
         error = message.error()
         if error is not None:
             self._on_consumer_error(error)
-            return
+            return None
         record = to_record(message)
         progress = self._progress.get((record.topic, record.partition))
         if progress is None:  # a message of a partition revoked meanwhile: re-read later
-            return
+            return None
         progress.started(record.offset)
         try:
             value = self.spec.convert(record)
             if value is None:  # behavior.on.null.values=ignore: nothing to write
                 progress.finished(record.offset)
                 self.stats.progress_at = time.monotonic()
-                return
-            batches = self.assembler.add(record, value, _now_ms())
+                return None
+            return self.assembler.add(record, value, now_ms) or None
         except UndecodableMessage as undecodable:
-            await self._dead_letter(record, undecodable.reason, progress, undecodable)
-            return
+            return _Rejected(record, undecodable.reason, progress, undecodable)
         except Exception as error:
             # The record path is pure: whatever it raises is a property of this record
             # (a value out of every range), so it is handled as one that cannot be read.
-            await self._dead_letter(record, f"{type(error).__name__}: {error}", progress, error)
-            return
-        for batch in batches:
-            await self._upload_batch(batch)
+            return _Rejected(record, f"{type(error).__name__}: {error}", progress, error)
+
+    def _take_plain(
+        self, messages: list[Any], start: int
+    ) -> tuple[int, list[Batch] | _Rejected | None]:
+        """``_take`` for a plain connector (objects that depend on each record's value, its
+        partition and the count alone), over ``messages[start:]`` until one completes an
+        object or makes a dead letter: (index of the next message, that outcome).  No
+        Record is made but for a dead letter."""
+        convert = self.spec.convert_value
+        assert convert is not None
+        add = self.assembler.add_plain
+        progress_of = self._progress.get
+        where: tuple[str, int] | None = None
+        progress: PartitionProgress | None = None
+        for index in range(start, len(messages)):
+            message = messages[index]
+            error = message.error()
+            if error is not None:
+                self._on_consumer_error(error)
+                if self.failure is not None:
+                    return index + 1, None
+                continue
+            topic, partition = message.topic(), message.partition()
+            if where is None or where[0] != topic or where[1] != partition:
+                where = (topic, partition)
+                progress = progress_of(where)
+            if progress is None:  # a message of a partition revoked meanwhile
+                continue
+            offset = message.offset()
+            progress.started(offset)
+            try:
+                value = convert(message.value())
+                if value is None:  # behavior.on.null.values=ignore: nothing to write
+                    progress.finished(offset)
+                    self.stats.progress_at = time.monotonic()
+                    continue
+                closed = add(topic, partition, offset, value)
+            except Exception as error:  # as in _take: a property of this record
+                reason = (
+                    error.reason
+                    if isinstance(error, UndecodableMessage)
+                    else f"{type(error).__name__}: {error}"
+                )
+                return index + 1, _Rejected(to_record(message), reason, progress, error)
+            if closed:
+                return index + 1, closed
+        return len(messages), None
 
     async def _upload_batch(self, batch: Batch) -> None:
         progress = self._progress.get((batch.topic, batch.partition))

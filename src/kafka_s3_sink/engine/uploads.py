@@ -96,8 +96,7 @@ class Uploads:
             return
         finally:
             await self._budget.release(size)
-        for offset in offsets:
-            progress.finished(offset)
+        progress.finished_all(offsets)
         stats = self.stats
         stats.records += records
         stats.bytes += size

@@ -16,11 +16,14 @@ from __future__ import annotations
 import base64
 import codecs
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from .params import Params, alias_table, invalid
 from .records import Record
@@ -81,6 +84,14 @@ class ValueConverterPlugin:
     convert: Converter
     convert_typed: TypedConverter
     varying_schemas: bool = False
+    # The same as ``convert``, as a function of the record's value alone (every converter
+    # here reads nothing else): lets the engine skip making a Record for each message.
+    of_value: Callable[[bytes | None], Any] | None = None
+    # The value is the record's bytes as they are (ByteArrayConverter).
+    gives_bytes: bool = False
+    # The value is a JSON document as parsed (dicts, lists, str, int, float, bool, None):
+    # a JSON format may then write it with a faster encoder (see JsonFormat.for_documents).
+    parsed_json: bool = False
 
 
 def _typed(schema: Schema | None, convert: Converter) -> TypedConverter:
@@ -93,9 +104,13 @@ def sinetstream_value(record: Record) -> Struct | None:
     ``msg`` is a memoryview into the record value (no copy of a payload of megabytes); it is
     bytes-like everywhere a format or transform needs bytes.
     """
-    if record.value is None:
+    return sinetstream_of_value(record.value)
+
+
+def sinetstream_of_value(value: bytes | None) -> Struct | None:
+    if value is None:
         return None
-    message = decode(record.value)
+    message = decode(value)
     return Struct(tstamp=message.tstamp_us, msg=message.msg)
 
 
@@ -103,29 +118,43 @@ def byte_array_value(record: Record) -> bytes | None:
     return record.value
 
 
-def string_converter(encoding: str) -> Converter:
-    def convert(record: Record) -> str | None:
-        if record.value is None:
+def _same_bytes(value: bytes | None) -> bytes | None:
+    return value
+
+
+def string_of_value(encoding: str) -> Callable[[bytes | None], str | None]:
+    def convert(value: bytes | None) -> str | None:
+        if value is None:
             return None
         # Java's new String(bytes, charset) replaces malformed input instead of failing,
         # and so does StringConverter: so do we, for the same bytes in the archive.
-        return record.value.decode(encoding, errors="replace")
+        return value.decode(encoding, errors="replace")
+
+    return convert
+
+
+def string_converter(encoding: str) -> Converter:
+    of_value = string_of_value(encoding)
+    return lambda record: of_value(record.value)
+
+
+def json_of_value(schemas_enable: bool) -> Callable[[bytes | None], Any]:
+    """JsonConverter's value alone: the envelope's schema only shapes the payload."""
+
+    def convert(value: bytes | None) -> Any:
+        if value is None:
+            return None
+        if not schemas_enable:
+            return _parse(value)
+        schema, payload = _envelope(_parse(value))
+        return payload if schema is None else with_schema(schema, payload, "payload")
 
     return convert
 
 
 def json_converter(schemas_enable: bool) -> Converter:
-    """JsonConverter's value alone: the envelope's schema only shapes the payload."""
-
-    def convert(record: Record) -> Any:
-        if record.value is None:
-            return None
-        if not schemas_enable:
-            return _parse(record.value)
-        schema, payload = _envelope(_parse(record.value))
-        return payload if schema is None else with_schema(schema, payload, "payload")
-
-    return convert
+    of_value = json_of_value(schemas_enable)
+    return lambda record: of_value(record.value)
 
 
 def typed_json_converter(schemas_enable: bool) -> TypedConverter:
@@ -158,14 +187,51 @@ def typed_json_converter(schemas_enable: bool) -> TypedConverter:
     return convert
 
 
+# A strict, fast JSON parser: it builds the same Python values as ``json.loads`` for every
+# document it accepts, and refuses all that json.loads refuses (and a few that json.loads
+# takes: NaN, a byte order mark, UTF-16, lone surrogates, numbers beyond a double), which
+# are then read by json.loads exactly as before.
+_FAST_JSON = msgspec.json.Decoder()
+
+
 def _parse(value: bytes) -> Any:
     try:
-        return json.loads(value, parse_constant=_no_constant)
+        return _FAST_JSON.decode(value)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        pass
+    try:
+        return _marked(json.loads(value, parse_constant=_no_constant))
     except (ValueError, UnicodeDecodeError) as error:
         raise ConversionError(
             f"Converting byte[] to Kafka Connect data failed due to serialization error: "
             f"not JSON ({error})"
         ) from None
+
+
+class _NonFiniteDict(dict[str, Any]):
+    """A document json.loads read with an infinite number in it (``1E400``)."""
+
+
+class _NonFiniteList(list[Any]):
+    """A list json.loads read with an infinite number in it."""
+
+
+def _marked(document: Any) -> Any:
+    """``document``, as a subclass when it holds a non-finite float, so that a JSON format's
+    fast writer (which would write null for it) leaves it to the json module."""
+    if isinstance(document, dict | list) and _has_non_finite(document):
+        return (_NonFiniteDict if isinstance(document, dict) else _NonFiniteList)(document)
+    return document
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 def _envelope(document: Any) -> tuple[Any, Any]:
@@ -322,28 +388,41 @@ def _build_sinetstream(params: Params) -> ValueConverterPlugin:
     params.reject_unknown(
         "SinetStreamConverter", (*_ANY, *_AVRO_DATA_OPTIONS, *option_names(params))
     )
-    convert = sinetstream_value if options is None else _protected_value(options)
-    return ValueConverterPlugin(SINETSTREAM_CONVERTER, convert, _typed(SINETSTREAM_SCHEMA, convert))
+    of_value = sinetstream_of_value if options is None else _protected_of_value(options)
+    if options is None:
+        convert: Converter = sinetstream_value
+    else:
+
+        def convert(record: Record) -> Struct | None:
+            return of_value(record.value)
+
+    return ValueConverterPlugin(
+        SINETSTREAM_CONVERTER, convert, _typed(SINETSTREAM_SCHEMA, convert), of_value=of_value
+    )
 
 
-def _protected_value(options: ReaderOptions) -> Converter:
+def _protected_of_value(options: ReaderOptions) -> Callable[[bytes | None], Struct | None]:
     decrypt, decompress = options.decrypt, options.decompress
     latest = options.latest_key_version
 
-    def convert(record: Record) -> Struct | None:
-        if record.value is None:
+    def of_value(value: bytes | None) -> Struct | None:
+        if value is None:
             return None
-        message = decode_protected(record.value, decrypt, decompress, latest)
+        message = decode_protected(value, decrypt, decompress, latest)
         return Struct(tstamp=message.tstamp_us, msg=message.msg)
 
-    return convert
+    return of_value
 
 
 def _build_byte_array(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("ByteArrayConverter", _ANY)
     return ValueConverterPlugin(
-        BYTE_ARRAY_CONVERTER, byte_array_value, _typed(OPTIONAL_BYTES, byte_array_value)
+        BYTE_ARRAY_CONVERTER,
+        byte_array_value,
+        _typed(OPTIONAL_BYTES, byte_array_value),
+        of_value=_same_bytes,
+        gives_bytes=True,
     )
 
 
@@ -358,7 +437,12 @@ def _build_string(params: Params) -> ValueConverterPlugin:
     params.get_bool("schemas.enable", True)
     params.reject_unknown("StringConverter", (*_ANY, "converter.encoding", "encoding"))
     convert = string_converter(encoding)
-    return ValueConverterPlugin(STRING_CONVERTER, convert, _typed(OPTIONAL_STRING, convert))
+    return ValueConverterPlugin(
+        STRING_CONVERTER,
+        convert,
+        _typed(OPTIONAL_STRING, convert),
+        of_value=string_of_value(encoding),
+    )
 
 
 def _build_json(params: Params) -> ValueConverterPlugin:
@@ -375,6 +459,8 @@ def _build_json(params: Params) -> ValueConverterPlugin:
         json_converter(schemas_enable),
         typed_json_converter(schemas_enable),
         varying_schemas=schemas_enable,
+        of_value=json_of_value(schemas_enable),
+        parsed_json=not schemas_enable,
     )
 
 

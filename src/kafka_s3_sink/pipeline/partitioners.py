@@ -52,6 +52,8 @@ class Partitioning:
     class_name: str
     encode_partition: Callable[[Record, Any], str]
     record_time: TimeOf | None  # None: not time-based, rotate.interval.ms does not apply
+    # The encoded partition depends on the Kafka partition alone (DefaultPartitioner).
+    by_kafka_partition: bool = False
 
 
 # --- timestamp extractors -------------------------------------------------------------------
@@ -121,7 +123,10 @@ def record_field(field: str) -> TimeOf:
 
 def _default(params: Params, delim: str) -> Partitioning:
     return Partitioning(
-        DEFAULT_PARTITIONER, lambda record, value: f"partition={record.partition}", None
+        DEFAULT_PARTITIONER,
+        lambda record, value: f"partition={record.partition}",
+        None,
+        by_kafka_partition=True,
     )
 
 

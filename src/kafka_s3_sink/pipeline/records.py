@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
-    """One Kafka record, as the consumer delivered it."""
+    """One Kafka record, as the consumer delivered it.  Never changed once made (not
+    ``frozen``: that makes its construction, once per record, several times slower)."""
 
     topic: str
     partition: int

@@ -47,6 +47,8 @@ class ValueConverter(Protocol):
 class RecordFormat(Protocol):
     extension: str  # e.g. ".bin", ".json" (compression suffix added separately)
     needs_schema: bool  # Avro, Parquet: values come with their Connect schema
+    # ByteArrayFormat: a bytes value needs neither a check nor a preparation.
+    takes_bytes_as_they_are: bool
 
     def check(self, value: Any) -> None:
         """Raise FormatError when the value cannot be written (before transforms settle)."""
@@ -88,3 +90,8 @@ class ConnectorSpec:
     null_values: str = "fail"
     dead_letter_replication_factor: int = 3  # when the dead-letter topic is created
     dead_letter_context_headers: bool = False  # __connect.errors.* headers on DLQ records
+    # ``convert`` as a function of the record's value alone, where no schema travels with
+    # the value (None otherwise); with ``by_kafka_partition``, the engine's plain path.
+    convert_value: Callable[[bytes | None], Any] | None = None
+    # The encoded partition depends on the Kafka partition alone (DefaultPartitioner).
+    by_kafka_partition: bool = False

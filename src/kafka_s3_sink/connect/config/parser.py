@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ...pipeline.conversion import compose_conversion
+from ...pipeline.conversion import compose_conversion, compose_value_conversion
 from ...pipeline.converters import build_value_converter
 from ...pipeline.formats.catalog import build_format
 from ...pipeline.naming import InvalidObjectKey, KeyLayout, check_key_part
@@ -175,12 +175,16 @@ class _Builder:
         ):
             return None
         _, record_format, compression, level = built_format
+        if converter.parsed_json and not chain and hasattr(record_format, "for_documents"):
+            record_format = record_format.for_documents()
         return ConnectorSpec(
             name=connector_name,
             topics=topics[0],
             topics_regex=topics[1],
             tasks_max=p.get_int("tasks.max", 1),
             convert=compose_conversion(converter, chain, null_values, record_format),
+            convert_value=compose_value_conversion(converter, chain, null_values, record_format),
+            by_kafka_partition=partitioning.by_kafka_partition,
             encode_partition=partitioning.encode_partition,
             record_time=partitioning.record_time,
             format=record_format,

@@ -125,6 +125,7 @@ class AvroFormat:
     connect_meta: bool = True
     extension: str = ".avro"
     needs_schema: bool = field(default=True, init=False)
+    takes_bytes_as_they_are = False
 
     def check(self, value: Any) -> None:
         """Nothing here: prepare() checks each value against its schema."""

@@ -18,6 +18,7 @@ class ByteArrayFormat:
     extension: str = ".bin"
     separator: bytes = b"\n"
     needs_schema = False
+    takes_bytes_as_they_are = True
 
     def check(self, value: Any) -> None:
         if not isinstance(value, bytes | bytearray | memoryview):
@@ -31,10 +32,8 @@ class ByteArrayFormat:
         return value
 
     def encode(self, values: list[Any]) -> bytes:
-        if not self.separator:
-            return b"".join(values)
-        parts: list[Any] = []
-        for value in values:
-            parts.append(value)
-            parts.append(self.separator)
-        return b"".join(parts)
+        if not values:
+            return b""
+        # value, separator, value, separator: the separator after the last value too (an
+        # empty last item, so that the body is built in one copy).
+        return self.separator.join([*values, b""])

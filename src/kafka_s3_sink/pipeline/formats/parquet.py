@@ -137,6 +137,7 @@ class ParquetFormat:
     codec: str = "snappy"
     connect_meta: bool = True
     needs_schema: bool = field(default=True, init=False)
+    takes_bytes_as_they_are = False
 
     @property
     def extension(self) -> str:
