@@ -16,7 +16,7 @@ from .connect.state.config_topic import ConfigStoreError
 from .engine.kafka_io import BrokerError, StartupTimeout
 from .logformat import setup_logging
 from .settings.dotenv import DotEnvError
-from .settings.variables import ConfigError, load_settings
+from .settings.variables import ConfigError, Settings, load_settings
 from .store import StoreError
 
 log = logging.getLogger("kafka_s3_sink")
@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     archive_command.add_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "restore":
-        return archive_command.run_restore(args)
+        return archive_command.run_restore(args, _use_kafka_security)
     if args.command == "audit":
-        return archive_command.run_audit(args)
+        return archive_command.run_audit(args, _use_kafka_security)
     if args.command == "keygen":
         return _keygen(args.path)
     if args.command == "health":
@@ -68,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging("INFO")
         return run_demo(args.dir, args.messages)
     return _run(args.env_file)
+
+
+def _use_kafka_security(settings: Settings) -> None:
+    """TLS and SASL of .env for every Kafka client restore and audit make, as for `run`."""
+    from .engine.kafka_io import use_security
+    from .transport import kafka_security
+
+    use_security(kafka_security(settings))
 
 
 def _run(env_file: Path | None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,10 @@ from .target import TargetError
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+
+# What the service does with its settings before any Kafka client is made (TLS and SASL:
+# the wiring's transport.py), so that restore and audit reach the cluster as `run` does.
+Prepare = Callable[[Settings], None] | None
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -106,9 +111,11 @@ def selection_of(args: argparse.Namespace, zone: str) -> Selection:
     return Selection(partitions, _time(args.start, zone), _time(args.end, zone), first, last)
 
 
-def run_restore(args: argparse.Namespace) -> int:
+def run_restore(args: argparse.Namespace, prepare: Prepare = None) -> int:
     try:
         settings = load_settings(args.env_file)
+        if prepare is not None:
+            prepare(settings)
         topic = args.topic or settings["KAFKA_TOPIC"]
         selection = selection_of(args, settings["TIMEZONE"])
     except (ConfigError, DotEnvError, ValueError) as error:
@@ -203,9 +210,11 @@ def topic_states(
         consumer.close()
 
 
-def run_audit(args: argparse.Namespace) -> int:
+def run_audit(args: argparse.Namespace, prepare: Prepare = None) -> int:
     try:
         settings = load_settings(args.env_file)
+        if prepare is not None:
+            prepare(settings)
     except (ConfigError, DotEnvError) as error:
         print(f"kafka-s3-sink: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
