@@ -180,7 +180,9 @@ def test_a_bearer_token_opens_the_console_through_a_cookie(archive: Path) -> Non
     token = "t0ken-for-the-console-1234"
     access = AccessPolicy(credentials=Credentials({}, (token,)))
     client = client_for(console_for(archive)[0], access)
-    assert client.get("/ui/").status_code == 401
+    refused = client.get("/ui/")
+    assert refused.status_code == 401
+    assert "/ui/?token=" in refused.json()["message"]  # says how to open it
     assert client.get("/ui/?token=wrong-token-wrong-token").status_code == 401
     opened = client.get(f"/ui/?token={token}", follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == "/ui/"

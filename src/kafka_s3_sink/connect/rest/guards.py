@@ -66,7 +66,9 @@ class AccessGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self._refusal(scope["method"], headers, _console_token(scope, headers))
+        refusal = self._refusal(
+            scope["method"], headers, _console_token(scope, headers), scope.get("path", "")
+        )
         if refusal is not None:
             await _answer(send, *refusal)
             return
@@ -80,7 +82,11 @@ class AccessGuard:
         await self.app(scope, _replay(body, receive), send)
 
     def _refusal(
-        self, method: str, headers: dict[str, str], console_token: str | None = None
+        self,
+        method: str,
+        headers: dict[str, str],
+        console_token: str | None = None,
+        path: str = "",
     ) -> tuple[int, str, dict[str, str]] | None:
         host = headers.get("host", "")
         if not self._host_allowed(host):
@@ -97,7 +103,11 @@ class AccessGuard:
             and not (console_token and credentials.accepts(f"Bearer {console_token}"))
         ):
             challenge = 'Basic realm="kafka-s3-sink"' if credentials.users else "Bearer"
-            return 401, "Credentials are required", {"WWW-Authenticate": challenge}
+            message = "Credentials are required"
+            if not credentials.users and (path == "/ui" or path.startswith("/ui/")):
+                # A browser has no way to send a bearer token by itself: say how.
+                message += "; open /ui/?token=<the REST bearer token> once to open the console"
+            return 401, message, {"WWW-Authenticate": challenge}
         if method in _WITH_BODY and "content-type" in headers:
             if not _is_json(headers["content-type"]):
                 return 415, "The request body must be JSON (Content-Type: application/json)", {}
