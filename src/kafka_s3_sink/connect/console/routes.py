@@ -200,7 +200,8 @@ class Console:
             {"topic": topic, "hours": hours, "listing_calls": self.index.listing_calls}
         )
 
-    async def object(self, request: Request) -> Response:
+    async def _read(self, request: Request) -> tuple[str, bytes] | Response:
+        """The object named by ?key= (within what the console may show), or the error."""
         key = request.query_params.get("key", "")
         try:
             self._check_key(key)
@@ -208,9 +209,15 @@ class Console:
             return _error(400, str(error))
         store = await self.sources.store()
         try:
-            body = await store.get(key)
+            return key, await store.get(key)
         except Exception as error:
             return _error(404, f"{key} cannot be read: {type(error).__name__}")
+
+    async def object(self, request: Request) -> Response:
+        read = await self._read(request)
+        if isinstance(read, Response):
+            return read
+        key, body = read
         folder = key.rpartition("/")[0] + "/"
         listed = next((o for o in await self.index.objects(folder) if o.key == key), None)
         answer: dict = {
@@ -247,16 +254,10 @@ class Console:
         return None
 
     async def raw(self, request: Request) -> Response:
-        key = request.query_params.get("key", "")
-        try:
-            self._check_key(key)
-        except BadRequest as error:
-            return _error(400, str(error))
-        store = await self.sources.store()
-        try:
-            body = await store.get(key)
-        except Exception as error:
-            return _error(404, f"{key} cannot be read: {type(error).__name__}")
+        read = await self._read(request)
+        if isinstance(read, Response):
+            return read
+        key, body = read
         media = image_type(body)
         download = request.query_params.get("download") == "1" or media is None
         name = key.rpartition("/")[2]
