@@ -197,6 +197,41 @@ def test_the_lossless_layout_restores_records_byte_for_byte(archive, kafka_broke
     assert any(m.headers() and ("empty", None) in m.headers() for m in restored)
 
 
+def test_lossless_connector_from_env_restores_byte_for_byte(kafka_broker, topic_factory,
+                                                            tmp_path):
+    """LOSSLESS_CONNECTOR in .env: `run` adds the third connector by itself."""
+    topic = topic_factory(partitions=2, prefix="envlossless")
+    produce_sinetstream(kafka_broker.bootstrap, topic, [b"reading %d" % i for i in range(9)],
+                        timestamp=WRITER_TIME)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
+    producer.produce(topic, value=b"not sinetstream", key=b"k", partition=0,
+                     headers=[("h", b"\x00")])
+    producer.flush(30)
+    records = consume_all(kafka_broker.bootstrap, topic, 10)
+    env_file = local_env(tmp_path, kafka_broker.bootstrap, topic,
+                         LOSSLESS_CONNECTOR="s3-sink-lossless", LOSSLESS_FLUSH_SIZE="4",
+                         LOSSLESS_ROTATE_INTERVAL_MS="1000")
+    with Service(env_file, tmp_path / "service.log") as service:
+        wait_for_api(env_file, service)
+        status, names = rest(env_file, "GET", "/connectors")
+        assert status == 200 and "s3-sink-lossless" in names, names
+        wait_until(lambda: lossless_lines(tmp_path / "data") >= len(records), 90,
+                   "the lossless connector's records")
+        assert service.stop() == 0, service.log()
+    target = topic_factory(partitions=2, prefix="envrestored")
+    done = cli(env_file, "restore", "--layout", "lossless", "--to-topic", target,
+               "--checkpoint", str(tmp_path / "checkpoint.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    restored = consume_all(kafka_broker.bootstrap, target, len(records))
+
+    def fields(m) -> tuple:
+        return (m.partition(), m.value(), m.key(), m.headers(), m.timestamp())
+
+    ordered = sorted(records, key=lambda m: (m.partition(), m.offset()))
+    assert [fields(m) for m in sorted(restored, key=lambda m: (m.partition(), m.offset()))] \
+        == [fields(m) for m in ordered]
+
+
 def test_restore_reads_the_s3_server_too(archive, kafka_broker, s3_endpoint, tmp_path):
     bucket = make_bucket(s3_endpoint)
     client = s3_client(s3_endpoint)

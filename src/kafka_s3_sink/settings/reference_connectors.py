@@ -14,6 +14,7 @@ from .variables import Settings
 SINETSTREAM_CONVERTER = "jp.ad.sinet.sinetstream.connect.converters.SinetStreamConverter"
 EXTRACT_FIELD = "org.apache.kafka.connect.transforms.ExtractField$Value"
 BYTE_ARRAY_CAST = "jp.ad.sinet.sinetstream.connect.transforms.ByteArrayCast$Value"
+LOSSLESS_FORMAT = "io.kafkas3sink.format.LosslessJsonLinesFormat"
 MICROSECOND_TIMESTAMP = (
     "jp.ad.sinet.sinetstream.connect.transforms.MicrosecondTimestampConverter$Value"
 )
@@ -108,4 +109,25 @@ def reference_connector_configs(settings: Settings) -> dict[str, dict[str, str]]
         "transforms.ByteArrayCast.type": BYTE_ARRAY_CAST,
         "format.bytearray.extension": settings["TIMESTAMP_EXTENSION"],
     }
-    return {settings["DATA_CONNECTOR"]: data, settings["TIMESTAMP_CONNECTOR"]: timestamp}
+    configs = {settings["DATA_CONNECTOR"]: data, settings["TIMESTAMP_CONNECTOR"]: timestamp}
+    if settings["LOSSLESS_CONNECTOR"]:
+        configs[settings["LOSSLESS_CONNECTOR"]] = lossless_connector_config(settings)
+    return configs
+
+
+def lossless_connector_config(settings: Settings) -> dict[str, str]:
+    """The optional third connector: every record whole, in batches, in the same hour
+    folders as the reference objects (docs/lossless-format.md)."""
+    config = _common(settings)
+    # The lossless format writes the record as it came: no converter, no separator.
+    for key in [k for k in config if k.startswith("value.converter")]:
+        del config[key]
+    del config["format.bytearray.separator"]
+    config.update(
+        {
+            "format.class": LOSSLESS_FORMAT,
+            "flush.size": str(settings["LOSSLESS_FLUSH_SIZE"]),
+            "rotate.schedule.interval.ms": str(settings["LOSSLESS_ROTATE_INTERVAL_MS"]),
+        }
+    )
+    return config

@@ -565,6 +565,28 @@ OPTIONS: tuple[Option, ...] = (
         "name of the timestamp connector; its group is connect-<name>",
     ),
     Option(
+        "LOSSLESS_CONNECTOR",
+        "",
+        "a name, or empty",
+        "name of a third connector archiving every record whole (value, key, headers, "
+        "record timestamp) in the lossless format for `kafka-s3-sink restore`; empty: none",
+    ),
+    Option(
+        "LOSSLESS_FLUSH_SIZE",
+        "1000",
+        "a positive integer",
+        "records per lossless object at most (its flush.size)",
+        _positive_int,
+    ),
+    Option(
+        "LOSSLESS_ROTATE_INTERVAL_MS",
+        "60000",
+        "a positive integer (milliseconds)",
+        "a lossless object is closed this long after its first record at the latest "
+        "(rotate.schedule.interval.ms), so a slow stream is archived too",
+        _positive_int,
+    ),
+    Option(
         "SINETSTREAM_CONFIG",
         "",
         "/absolute/path/of/a/.sinetstream_config.yml",
@@ -722,6 +744,11 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         raise ConfigError("SINETSTREAM_SERVICE is a service of SINETSTREAM_CONFIG: set that too")
     if values["DATA_CONNECTOR"] == values["TIMESTAMP_CONNECTOR"]:
         raise ConfigError("DATA_CONNECTOR and TIMESTAMP_CONNECTOR must differ: each is a group")
+    if values["LOSSLESS_CONNECTOR"] in (values["DATA_CONNECTOR"], values["TIMESTAMP_CONNECTOR"]):
+        raise ConfigError(
+            "LOSSLESS_CONNECTOR must differ from DATA_CONNECTOR and TIMESTAMP_CONNECTOR: each "
+            "is a group"
+        )
     _check_rest_access(values)
     return settings
 
