@@ -173,6 +173,23 @@ def write_env(path: Path, **values: str) -> Path:
     return path
 
 
+def s3_env(
+    directory: Path, bootstrap: str, topic: str, endpoint: str, bucket: str, **extra: str
+) -> Path:
+    """``directory/.env`` archiving ``topic`` into ``bucket`` of the S3 server at ``endpoint``
+    (moto, or a proxy in front of it: it takes any credentials)."""
+    return write_env(
+        directory / ".env",
+        BROKER_HOSTNAME=bootstrap,
+        KAFKA_TOPIC=topic,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_KEY="test",
+        S3_BUCKET_NAME=bucket,
+        S3_ENDPOINT_URL=endpoint,
+        **extra,
+    )
+
+
 def local_env(
     directory: Path, bootstrap: str, topic: str, bucket: str = "mybucket", **extra: str
 ) -> Path:

@@ -25,11 +25,11 @@ from harness import (
     read_topic,
     rest,
     s3_client,
+    s3_env,
     s3_objects,
     tstamp_of,
     wait_for_api,
     wait_until,
-    write_env,
 )
 from helpers import make_bucket, produce_sinetstream, unique_name
 
@@ -76,14 +76,8 @@ def test_bucket_deleted_while_running_fails_the_task_and_restart_resumes(
     """Finding 1: obstore's FileNotFoundError killed the upload unnoticed (RUNNING, frozen)."""
     topic = topic_factory(partitions=1)
     bucket = make_bucket(s3_endpoint)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=s3_endpoint,
+    env_file = s3_env(
+        tmp_path, kafka_broker.bootstrap, topic, s3_endpoint, bucket,
     )
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"first"], timestamp=WRITER_TIME)
     s3 = s3_client(s3_endpoint)
@@ -252,14 +246,8 @@ def test_s3_outage_shows_in_the_status_and_sigterm_exits_in_time(
     topic = topic_factory(partitions=1)
     bucket = make_bucket(s3_endpoint)
     with FaultyProxy(s3_endpoint, put_failure_rate=0.0) as proxy:
-        env_file = write_env(
-            tmp_path / ".env",
-            BROKER_HOSTNAME=kafka_broker.bootstrap,
-            KAFKA_TOPIC=topic,
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_KEY="test",
-            S3_BUCKET_NAME=bucket,
-            S3_ENDPOINT_URL=proxy.url,
+        env_file = s3_env(
+            tmp_path, kafka_broker.bootstrap, topic, proxy.url, bucket,
             SHUTDOWN_TIMEOUT_S="10",
             MAX_INFLIGHT_OBJECTS="4",
         )

@@ -18,7 +18,8 @@ from chaos import (
     wait_for_objects,
 )
 from faulty_proxy import FaultyProxy
-from harness import Service, write_env
+from harness import Service
+from harness import s3_env as harness_s3_env
 from helpers import make_bucket
 from tcp_proxy import TcpProxy
 
@@ -26,17 +27,8 @@ CUT_S = 30
 
 
 def s3_env(directory, bootstrap: str, topic: str, endpoint: str, bucket: str, **extra: str):
-    return write_env(
-        directory / ".env",
-        BROKER_HOSTNAME=bootstrap,
-        KAFKA_TOPIC=topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=endpoint,
-        PROGRESS_INTERVAL_S="1",
-        **extra,
-    )
+    return harness_s3_env(directory, bootstrap, topic, endpoint, bucket,
+                          PROGRESS_INTERVAL_S="1", **extra)
 
 
 @pytest.mark.timeout(300)

@@ -19,6 +19,7 @@ from harness import (
     local_objects,
     read_topic,
     rest,
+    s3_env,
     s3_objects,
     wait_for_api,
     wait_until,
@@ -547,14 +548,8 @@ def test_secrets_by_reference_are_resolved_at_start_and_shown_as_stored(
     secrets.mkdir()
     (secrets / "s3.properties").write_text("key=test\nsecret=s3cr3t-by-reference\n")
     produce_sinetstream(kafka_broker.bootstrap, topic, [b"m0", b"m1"], timestamp=WRITER_TIME)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=s3_endpoint,
+    env_file = s3_env(
+        tmp_path, kafka_broker.bootstrap, topic, s3_endpoint, bucket,
         REGISTER_DEFAULTS="false",
         CONFIG_PROVIDERS="file",
         CONFIG_PROVIDERS_ALLOWED_PATHS=str(secrets),

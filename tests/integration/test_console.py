@@ -27,9 +27,9 @@ from harness import (
     local_env,
     read_topic,
     rest,
+    s3_env,
     wait_for_api,
     wait_until,
-    write_env,
 )
 from helpers import make_bucket, produce_sinetstream
 
@@ -138,14 +138,8 @@ def test_console_overview_archive_dead_letters_and_pause(
 ):
     topic = topic_factory(partitions=2)
     bucket = make_bucket(s3_endpoint, "console")
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=s3_endpoint,
+    env_file = s3_env(
+        tmp_path, kafka_broker.bootstrap, topic, s3_endpoint, bucket,
         S3_OBJECT_EXTENSION=".jpeg",
         PROGRESS_INTERVAL_S="1",
     )

@@ -18,9 +18,9 @@ from harness import (
     expected_objects,
     read_topic,
     rest,
+    s3_env,
     s3_objects,
     wait_until,
-    write_env,
 )
 from helpers import produce_sinetstream, unique_name
 
@@ -189,14 +189,8 @@ def test_encrypted_and_compressed_messages_are_archived_in_plain(
             bootstrap, topics[name], payloads[name], timestamp=WRITER_TIME, **writer_params(setting)
         )
 
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=bootstrap,
-        KAFKA_TOPIC=main,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=s3_endpoint,
+    env_file = s3_env(
+        tmp_path, bootstrap, main, s3_endpoint, bucket,
         SINETSTREAM_CONFIG=str(config_file),
         SINETSTREAM_SERVICE="sensors",
         CONFIG_PROVIDERS="file",

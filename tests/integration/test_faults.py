@@ -11,10 +11,10 @@ from harness import (
     expected_objects,
     payload_of,
     read_topic,
+    s3_env,
     s3_objects,
     tstamp_of,
     wait_until,
-    write_env,
 )
 from helpers import make_bucket, produce_sinetstream
 
@@ -32,14 +32,8 @@ def test_s3_errors_and_an_outage_are_retried(tmp_path, kafka_broker, s3_endpoint
     expected = expected_objects(topic, records, payload_of, tstamp_of)
 
     with FaultyProxy(s3_endpoint, put_failure_rate=0.3) as proxy:
-        env_file = write_env(
-            tmp_path / ".env",
-            BROKER_HOSTNAME=kafka_broker.bootstrap,
-            KAFKA_TOPIC=topic,
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_KEY="test",
-            S3_BUCKET_NAME=bucket,
-            S3_ENDPOINT_URL=proxy.url,
+        env_file = s3_env(
+            tmp_path, kafka_broker.bootstrap, topic, proxy.url, bucket,
             MAX_INFLIGHT_OBJECTS="16",
         )
         with Service(env_file, tmp_path / "service.log") as service:

@@ -21,9 +21,9 @@ from harness import (
     local_env,
     local_objects,
     rest,
+    s3_env,
     s3_objects,
     wait_until,
-    write_env,
 )
 from helpers import produce_sinetstream, unique_name
 from prometheus_client.parser import text_string_to_metric_families
@@ -197,14 +197,8 @@ def test_health_is_unhealthy_while_the_s3_server_is_down(tmp_path, kafka_broker,
     topic = topic_factory(partitions=1)
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=BUCKET,
-        S3_ENDPOINT_URL=endpoint,
+    env_file = s3_env(
+        tmp_path, kafka_broker.bootstrap, topic, endpoint, BUCKET,
     )
     with moto_on(port, tmp_path), Service(env_file, tmp_path / "service.log") as service:
         wait_until(lambda: health(env_file)[0] == 200, 60, "ready")

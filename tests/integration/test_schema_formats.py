@@ -14,11 +14,11 @@ from harness import (
     payload_of,
     read_topic,
     rest,
+    s3_env,
     s3_objects,
     tstamp_of,
     wait_for_api,
     wait_until,
-    write_env,
 )
 from helpers import make_bucket, produce_sinetstream
 
@@ -82,14 +82,8 @@ def test_avro_and_parquet_connectors_archive_sinetstream_and_json_records(
     producer.flush(10)
 
     bucket = make_bucket(s3_endpoint)
-    env_file = write_env(
-        tmp_path / ".env",
-        BROKER_HOSTNAME=kafka_broker.bootstrap,
-        KAFKA_TOPIC=sensor_topic,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_KEY="test",
-        S3_BUCKET_NAME=bucket,
-        S3_ENDPOINT_URL=s3_endpoint,
+    env_file = s3_env(
+        tmp_path, kafka_broker.bootstrap, sensor_topic, s3_endpoint, bucket,
         REGISTER_DEFAULTS="false",
     )
     data_transforms = {
